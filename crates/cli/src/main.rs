@@ -1,0 +1,169 @@
+//! `jiayuan`: the command line over Jiayuan Desk's core (import, export, search, demo, bench).
+//!
+//! Exit codes: 0 done; 2 the input cannot be used (unreadable file, not a roster, over a
+//! limit, bad arguments), with one line on stderr and nothing written; 1 a fault of the program.
+
+mod bench;
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "jiayuan", version, about = "Jiayuan Desk on the command line: rosters, residents, exports")]
+struct Cli {
+    /// The store (default: jiayuan.db in the per-user data folder the desktop app uses).
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<std::path::PathBuf>,
+    /// Language of messages: zh-CN or en (default: the system's).
+    #[arg(long, global = true, value_name = "LANG")]
+    lang: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Import rosters, list or undo import batches.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Export residents or the blank roster template.
+    #[command(subcommand)]
+    Export(ExportCmd),
+    /// Find residents.
+    #[command(subcommand)]
+    Residents(ResidentsCmd),
+    /// Fill a store with a realistic demo district (default: the separate demo store).
+    Demo(DemoArgs),
+    /// Benchmarks that print figures.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCmd {
+    /// Import a resident roster (CSV/TSV/TXT, XLSX, XLS, ODS).
+    Residents(ImportArgs),
+    /// Undo a whole import batch.
+    Undo {
+        batch: String,
+    },
+    /// List import batches, newest first.
+    History,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    pub file: std::path::PathBuf,
+    /// A column mapping: a JSON file `{"columns": {"header text": "field"}}`, or the name of
+    /// a mapping saved with --save-mapping.
+    #[arg(long, value_name = "FILE.json|NAME")]
+    pub mapping: Option<String>,
+    /// Save the mapping given with --mapping under this name, for later imports.
+    #[arg(long, value_name = "NAME")]
+    pub save_mapping: Option<String>,
+    /// Import only this sheet.
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// Report what the import would do and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write the report as JSON here.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<std::path::PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum ExportCmd {
+    /// Residents to FILE.csv or FILE.xlsx.
+    Residents {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        community: Option<String>,
+        #[arg(long)]
+        grid: Option<String>,
+        #[arg(long)]
+        tag: Option<String>,
+    },
+    /// An empty roster whose identity-number and phone columns are formatted as text.
+    Template { file: std::path::PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+enum ResidentsCmd {
+    /// Search by part of a name, an address, a phone or an identity number.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Print as JSON (identity numbers and phones still masked).
+        #[arg(long)]
+        json: bool,
+    },
+    /// How many residents the store holds.
+    Count,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// How many residents.
+    #[arg(long, default_value_t = 20_000)]
+    pub residents: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Replace an existing demo store.
+    #[arg(long)]
+    pub replace: bool,
+    /// Only print where the demo store is.
+    #[arg(long = "where")]
+    pub print_path: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCmd {
+    /// Import a generated roster and compare with `sqlite3 .import` of the same file.
+    Import(bench::ImportBench),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("JIAYUAN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let lang = match cli.lang.as_deref().map(jiayuan_core::i18n::Lang::from_tag) {
+        Some(Some(l)) => l,
+        Some(None) => {
+            eprintln!("jiayuan: --lang takes zh-CN or en");
+            return ExitCode::from(2);
+        }
+        None => jiayuan_core::i18n::Lang::from_env(),
+    };
+    let result = match cli.command {
+        Command::Import(ImportCmd::Residents(args)) => cmd::import(cli.db, lang, &args),
+        Command::Import(ImportCmd::Undo { batch }) => cmd::undo(cli.db, &batch),
+        Command::Import(ImportCmd::History) => cmd::history(cli.db),
+        Command::Export(ExportCmd::Residents { file, community, grid, tag }) => {
+            let filter = jiayuan_core::residents::Filter { community, grid, tag };
+            cmd::export(cli.db, &file, &filter)
+        }
+        Command::Export(ExportCmd::Template { file }) => cmd::template(&file),
+        Command::Residents(ResidentsCmd::Search { query, limit, json }) => {
+            cmd::search(cli.db, &query, limit, json)
+        }
+        Command::Residents(ResidentsCmd::Count) => cmd::count(cli.db),
+        Command::Demo(args) => cmd::demo(cli.db, &args),
+        Command::Bench(BenchCmd::Import(args)) => bench::import(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jiayuan: {}", e.message);
+            ExitCode::from(e.exit)
+        }
+    }
+}

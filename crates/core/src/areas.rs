@@ -1,0 +1,186 @@
+//! The address tree: district > street > community > grid. Nodes are created on first use
+//! (a roster naming a new grid creates it) through the write path, and cached per command so
+//! a million-row import resolves each place once.
+
+use std::collections::HashMap;
+
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::write::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    District,
+    Street,
+    Community,
+    Grid,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::District => "district",
+            Level::Street => "street",
+            Level::Community => "community",
+            Level::Grid => "grid",
+        }
+    }
+}
+
+/// A node created by a command, for its outbox operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewArea {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub level: Level,
+    pub name: String,
+}
+
+/// Where a resident lives, as far as the roster says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Place<'a> {
+    pub street: Option<&'a str>,
+    pub community: Option<&'a str>,
+    pub grid: Option<&'a str>,
+}
+
+/// Resolves places to area ids within one command, creating missing nodes.
+#[derive(Debug, Default)]
+pub struct Resolver {
+    cache: HashMap<(Option<String>, Level, String), String>,
+    district: Option<String>,
+    /// Nodes created so far in this command; the caller puts them in its operation.
+    pub created: Vec<NewArea>,
+}
+
+impl Resolver {
+    /// The deepest known area of `place`, or `None` when the roster names no community or grid.
+    pub fn resolve(&mut self, w: &mut Write<'_>, place: &Place<'_>) -> Result<Option<String>> {
+        if place.community.is_none() && place.grid.is_none() {
+            return Ok(None);
+        }
+        let district = self.district(w)?;
+        let street = match place.street {
+            Some(s) => Some(self.child(w, Some(&district), Level::Street, s)?),
+            None => None,
+        };
+        let community = match place.community {
+            Some(c) => Some(match &street {
+                Some(s) => self.child(w, Some(s), Level::Community, c)?,
+                // A roster without a street column: reuse the community of that name wherever
+                // it hangs, so two rosters of one community don't split it in two.
+                None => match self.find_anywhere(w, Level::Community, c)? {
+                    Some(id) => id,
+                    None => self.child(w, Some(&district), Level::Community, c)?,
+                },
+            }),
+            None => None,
+        };
+        match place.grid {
+            Some(g) => {
+                let parent = community.unwrap_or(district);
+                Ok(Some(self.child(w, Some(&parent), Level::Grid, g)?))
+            }
+            None => Ok(community),
+        }
+    }
+
+    fn district(&mut self, w: &mut Write<'_>) -> Result<String> {
+        if let Some(d) = &self.district {
+            return Ok(d.clone());
+        }
+        let name: String =
+            w.tx().query_row("SELECT district FROM device WHERE singleton = 1", [], |r| r.get(0))?;
+        let id = self.child(w, None, Level::District, &name)?;
+        self.district = Some(id.clone());
+        Ok(id)
+    }
+
+    fn find_anywhere(&mut self, w: &Write<'_>, level: Level, name: &str) -> Result<Option<String>> {
+        let key = (Some("*".to_owned()), level, name.to_owned());
+        if let Some(id) = self.cache.get(&key) {
+            return Ok(Some(id.clone()));
+        }
+        let found: Option<String> = w
+            .tx()
+            .prepare_cached("SELECT id FROM areas WHERE level = ?1 AND name = ?2 ORDER BY id LIMIT 1")?
+            .query_row((level.as_str(), name), |r| r.get(0))
+            .optional()?;
+        if let Some(id) = &found {
+            self.cache.insert(key, id.clone());
+        }
+        Ok(found)
+    }
+
+    fn child(
+        &mut self,
+        w: &mut Write<'_>,
+        parent: Option<&str>,
+        level: Level,
+        name: &str,
+    ) -> Result<String> {
+        let key = (parent.map(str::to_owned), level, name.to_owned());
+        if let Some(id) = self.cache.get(&key) {
+            return Ok(id.clone());
+        }
+        let found: Option<String> = w
+            .tx()
+            .prepare_cached(
+                "SELECT id FROM areas WHERE ifnull(parent_id, '') = ifnull(?1, '')
+                 AND level = ?2 AND name = ?3",
+            )?
+            .query_row((parent, level.as_str(), name), |r| r.get(0))
+            .optional()?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let id = uuid::Uuid::now_v7().to_string();
+                let hlc = w.stamp();
+                w.tx()
+                    .prepare_cached(
+                        "INSERT INTO areas (id, parent_id, level, name, created_hlc, created_site)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?
+                    .execute((&id, parent, level.as_str(), name, hlc.0, w.site_id()))?;
+                self.created.push(NewArea {
+                    id: id.clone(),
+                    parent_id: parent.map(str::to_owned),
+                    level,
+                    name: name.to_owned(),
+                });
+                id
+            }
+        };
+        if level == Level::Community {
+            self.cache.insert((Some("*".to_owned()), level, name.to_owned()), id.clone());
+        }
+        self.cache.insert(key, id.clone());
+        Ok(id)
+    }
+}
+
+/// A node of the tree with its path, for filters and exports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AreaPath {
+    pub id: String,
+    pub level: Level,
+    pub street: Option<String>,
+    pub community: Option<String>,
+    pub grid: Option<String>,
+}
+
+/// Every area id with its street, community and grid names, for joining to residents.
+pub(crate) const AREA_PATHS_SQL: &str = "
+    WITH RECURSIVE up(id, anc_level, anc_name, parent) AS (
+        SELECT id, level, name, parent_id FROM areas
+        UNION ALL
+        SELECT up.id, a.level, a.name, a.parent_id FROM up JOIN areas a ON a.id = up.parent
+    )
+    SELECT id,
+           max(CASE anc_level WHEN 'street' THEN anc_name END) AS street,
+           max(CASE anc_level WHEN 'community' THEN anc_name END) AS community,
+           max(CASE anc_level WHEN 'grid' THEN anc_name END) AS grid
+    FROM up GROUP BY id";

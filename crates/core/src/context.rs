@@ -1,0 +1,50 @@
+//! The explicit context of every core operation: which store, what time it is, who acts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::store::Store;
+
+/// Who is acting. Before anyone logs in it is the store's local profile; after login it will
+/// be the account, recorded together with the profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// A stable id (the local profile's UUID, later an account id).
+    pub id: String,
+    /// What a person reads in the history ("本机 (alice)").
+    pub display: String,
+}
+
+impl Actor {
+    pub fn new(id: impl Into<String>, display: impl Into<String>) -> Actor {
+        Actor { id: id.into(), display: display.into() }
+    }
+}
+
+pub struct Ctx<'a> {
+    pub store: &'a mut Store,
+    pub clock: &'a dyn Clock,
+    pub actor: &'a Actor,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(store: &'a mut Store, clock: &'a dyn Clock, actor: &'a Actor) -> Ctx<'a> {
+        Ctx { store, clock, actor }
+    }
+
+    /// Runs a command through the one write path (see [`crate::write`]).
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut crate::write::Write<'_>) -> crate::Result<T>,
+    ) -> crate::Result<T> {
+        crate::write::run(self.store, self.clock, self.actor, crate::write::Mode::Commit, f)
+    }
+
+    /// Runs the same command and rolls it back: what a real run would do, writing nothing.
+    pub fn dry_run<T>(
+        &mut self,
+        f: impl FnOnce(&mut crate::write::Write<'_>) -> crate::Result<T>,
+    ) -> crate::Result<T> {
+        crate::write::run(self.store, self.clock, self.actor, crate::write::Mode::RollBack, f)
+    }
+}

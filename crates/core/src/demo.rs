@@ -1,0 +1,1 @@
+//! A realistic demo district: Jiaxing-like people, communities, grids and tags.

@@ -1,0 +1,56 @@
+//! Core's error type. Each variant carries a stable `code` for the UI and the command line to
+//! branch on; the message is for a person.
+
+use crate::import::source::ReadError;
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("the local store failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot use the store at {path}: {reason}")]
+    StoreOpen { path: String, reason: String },
+    #[error(
+        "this store was written by a newer Jiayuan Desk (schema {found}, this program knows up to {known}); update the program"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("{0}")]
+    Read(#[from] ReadError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("cancelled; nothing was written")]
+    Cancelled,
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("export failed: {0}")]
+    Export(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    /// A stable code for the IPC boundary (`{code, message}`) and scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::Sqlite(_) => "store",
+            CoreError::StoreOpen { .. } => "store_open",
+            CoreError::SchemaTooNew { .. } => "schema_too_new",
+            CoreError::Read(_) => "unreadable_file",
+            CoreError::Invalid(_) => "invalid",
+            CoreError::NotFound(_) => "not_found",
+            CoreError::Cancelled => "cancelled",
+            CoreError::Io(_) => "io",
+            CoreError::Export(_) => "export",
+            CoreError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<serde_json::Error> for CoreError {
+    fn from(e: serde_json::Error) -> Self {
+        CoreError::Internal(format!("JSON: {e}"))
+    }
+}

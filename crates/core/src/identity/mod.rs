@@ -1,0 +1,1 @@
+//! Identity numbers, phones and text normalisation: the rules every roster row is judged by.

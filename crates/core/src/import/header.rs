@@ -1,0 +1,1 @@
+//! Header detection: which row names the columns, and which known field each column is.

@@ -1,0 +1,65 @@
+//! Creating many residents in one command (the demo district, tests): one outbox operation
+//! and one audit entry per chunk, as an import does.
+
+use serde_json::json;
+
+use super::draft::ResidentDraft;
+use super::writer::Writer;
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::write::AuditEntry;
+
+const CHUNK: usize = 1000;
+
+/// Creates every draft (already valid and unique) in one transaction; returns how many.
+pub fn create_many(
+    ctx: &mut Ctx<'_>,
+    drafts: impl IntoIterator<Item = ResidentDraft>,
+    label: &str,
+) -> Result<u64> {
+    ctx.write(|w| {
+        let batch = uuid::Uuid::now_v7().to_string();
+        let mut wr = Writer::default();
+        let mut rows = Vec::with_capacity(CHUNK);
+        let mut ids = Vec::with_capacity(CHUNK);
+        let mut total = 0u64;
+        let mut drafts = drafts.into_iter().peekable();
+        while drafts.peek().is_some() {
+            for d in drafts.by_ref().take(CHUNK) {
+                let (id, row) = wr.insert(w, &d, Some(&batch))?;
+                ids.push(id);
+                rows.push(row);
+            }
+            total += rows.len() as u64;
+            let op = w.emit(
+                "residents.create",
+                &json!({
+                    "batch_id": batch,
+                    "residents": std::mem::take(&mut rows),
+                    "areas": std::mem::take(&mut wr.areas.created),
+                    "tags": std::mem::take(&mut wr.tags.created),
+                }),
+            )?;
+            w.audit(AuditEntry {
+                action: "resident.create_many".into(),
+                entity: "resident".into(),
+                after: Some(json!({ "label": label, "rows": ids.len() })),
+                entity_ids: std::mem::take(&mut ids),
+                op_id: Some(op.op_id),
+                batch_id: Some(batch.clone()),
+                ..AuditEntry::default()
+            })?;
+        }
+        if total == 0 {
+            let op = w.emit("residents.create", &json!({ "batch_id": batch, "residents": [] }))?;
+            w.audit(AuditEntry {
+                action: "resident.create_many".into(),
+                entity: "resident".into(),
+                after: Some(json!({ "label": label, "rows": 0 })),
+                op_id: Some(op.op_id),
+                ..AuditEntry::default()
+            })?;
+        }
+        Ok(total)
+    })
+}

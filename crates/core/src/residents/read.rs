@@ -1,0 +1,177 @@
+//! Reading residents: one by id, search (FTS5 trigram), filtered lists for exports, history.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+
+use super::draft::Sex;
+use crate::error::Result;
+use crate::store::Store;
+
+/// A resident as people see it: names of places resolved, tags as labels.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resident {
+    pub id: String,
+    pub name: String,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub street: Option<String>,
+    pub community: Option<String>,
+    pub grid: Option<String>,
+    pub building: Option<String>,
+    pub unit: Option<String>,
+    pub room: Option<String>,
+    pub address: Option<String>,
+    pub notes: Option<String>,
+    pub tags: Vec<String>,
+    pub attributes: BTreeMap<String, String>,
+    pub batch_id: Option<String>,
+}
+
+const SELECT: &str = "
+    SELECT r.id, r.name, r.sex, r.birth_date, r.id_number, r.phone, p.street, p.community, p.grid,
+           r.building, r.unit, r.room, r.address, r.notes,
+           (SELECT group_concat(t.label_zh, '、') FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id
+            WHERE rt.resident_rid = r.rid),
+           r.attributes, r.batch_id
+    FROM residents r LEFT JOIN paths p ON p.id = r.area_id";
+
+fn with_paths(sql: &str) -> String {
+    format!("WITH paths AS ({}) {sql}", crate::areas::AREA_PATHS_SQL)
+}
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> {
+    let tags: Option<String> = r.get(14)?;
+    let attributes: Option<String> = r.get(15)?;
+    Ok(Resident {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        sex: r.get::<_, Option<String>>(2)?.as_deref().and_then(Sex::from_code),
+        birth_date: r.get::<_, Option<String>>(3)?.and_then(|d| d.parse().ok()),
+        id_number: r.get(4)?,
+        phone: r.get(5)?,
+        street: r.get(6)?,
+        community: r.get(7)?,
+        grid: r.get(8)?,
+        building: r.get(9)?,
+        unit: r.get(10)?,
+        room: r.get(11)?,
+        address: r.get(12)?,
+        notes: r.get(13)?,
+        tags: tags.map(|t| t.split('、').map(str::to_owned).collect()).unwrap_or_default(),
+        attributes: attributes.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default(),
+        batch_id: r.get(16)?,
+    })
+}
+
+pub fn get(store: &Store, id: &str) -> Result<Option<Resident>> {
+    let sql = with_paths(&format!("{SELECT} WHERE r.id = ?1 AND r.deleted = 0"));
+    Ok(store.conn().prepare_cached(&sql)?.query_row([id], from_row).optional()?)
+}
+
+pub fn count(store: &Store) -> Result<u64> {
+    let n: i64 =
+        store.conn().query_row("SELECT count(*) FROM residents WHERE deleted = 0", [], |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+/// Finds residents by part of a name, an address or a phone or identity number. Three or more
+/// characters use the trigram index; shorter queries (a two-character name) scan names.
+pub fn search(store: &Store, query: &str, limit: u32) -> Result<Vec<Resident>> {
+    let q = crate::identity::clean_text(query);
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = if q.chars().count() >= 3 {
+        with_paths(&format!(
+            "{SELECT} JOIN (SELECT rowid AS hit, rank FROM residents_fts WHERE residents_fts MATCH ?1
+                             ORDER BY rank LIMIT ?2) f ON f.hit = r.rid
+             WHERE r.deleted = 0 ORDER BY f.rank"
+        ))
+    } else {
+        with_paths(&format!(
+            "{SELECT} WHERE r.deleted = 0 AND instr(r.name, ?1) > 0
+             ORDER BY (r.name = ?1) DESC, length(r.name), r.rid LIMIT ?2"
+        ))
+    };
+    let arg = if q.chars().count() >= 3 { format!("\"{}\"", q.replace('"', "\"\"")) } else { q };
+    let mut stmt = store.conn().prepare_cached(&sql)?;
+    let rows = stmt.query_map((arg, limit), from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Which residents a list or export covers. Grid and community match by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub community: Option<String>,
+    pub grid: Option<String>,
+    pub tag: Option<String>,
+}
+
+/// Streams the residents a filter selects, in address order, to `visit`.
+pub fn for_each(
+    store: &Store,
+    filter: &Filter,
+    visit: &mut dyn FnMut(Resident) -> Result<()>,
+) -> Result<u64> {
+    let tag_id = match &filter.tag {
+        Some(t) => match super::tags::find(store, t)? {
+            Some(id) => Some(id),
+            // An unknown tag selects nobody rather than everybody.
+            None => return Ok(0),
+        },
+        None => None,
+    };
+    let sql = with_paths(&format!(
+        "{SELECT} WHERE r.deleted = 0
+           AND (?1 IS NULL OR p.community = ?1)
+           AND (?2 IS NULL OR p.grid = ?2)
+           AND (?3 IS NULL OR EXISTS (SELECT 1 FROM resident_tags rt
+                                      WHERE rt.resident_rid = r.rid AND rt.tag_id = ?3))
+         ORDER BY p.community, p.grid, r.building, r.unit, r.room, r.rid"
+    ));
+    let mut stmt = store.conn().prepare(&sql)?;
+    let mut rows = stmt.query((&filter.community, &filter.grid, tag_id))?;
+    let mut n = 0;
+    while let Some(row) = rows.next()? {
+        visit(from_row(row)?)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// One line of a person's history, from the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// A person's history: the batch that created them and every entry that names them.
+pub fn history(store: &Store, id: &str) -> Result<Vec<HistoryEntry>> {
+    let mut stmt = store.conn().prepare(
+        "SELECT at, actor, action, before, after FROM audit_log
+         WHERE seq IN (SELECT audit_seq FROM audit_subjects WHERE entity_id = ?1)
+            OR (action = 'import.create' AND batch_id =
+                (SELECT batch_id FROM residents WHERE id = ?1) AND entity_ids LIKE '%' || ?1 || '%')
+         ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        Ok(HistoryEntry {
+            at: r.get(0)?,
+            actor: r.get(1)?,
+            action: r.get(2)?,
+            before: json(r.get(3)?),
+            after: json(r.get(4)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
