@@ -47,34 +47,61 @@ pub struct Place<'a> {
     pub grid: Option<&'a str>,
 }
 
-/// Resolves places to area ids within one command, creating missing nodes.
+/// An area as residents refer to it locally (`rid`) and as every device knows it (`id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreaRef {
+    pub rid: i64,
+    pub id: String,
+}
+
+/// Resolves places to areas within one command, creating missing nodes.
 #[derive(Debug, Default)]
 pub struct Resolver {
-    cache: HashMap<(Option<String>, Level, String), String>,
-    district: Option<String>,
+    cache: HashMap<(Option<String>, Level, String), AreaRef>,
+    by_id: HashMap<String, i64>,
+    district: Option<AreaRef>,
     /// Nodes created so far in this command; the caller puts them in its operation.
     pub created: Vec<NewArea>,
+    /// The last place resolved: rosters come sorted by community and grid, so most rows ask
+    /// for the same place as the row before, and this answers without allocating.
+    last: Option<(Option<String>, Option<String>, Option<String>, Option<AreaRef>)>,
 }
 
 impl Resolver {
     /// The deepest known area of `place`, or `None` when the roster names no community or grid.
-    pub fn resolve(&mut self, w: &mut Write<'_>, place: &Place<'_>) -> Result<Option<String>> {
+    pub fn resolve(&mut self, w: &mut Write<'_>, place: &Place<'_>) -> Result<Option<AreaRef>> {
         if place.community.is_none() && place.grid.is_none() {
             return Ok(None);
         }
+        if let Some((s, c, g, area)) = &self.last {
+            if s.as_deref() == place.street && c.as_deref() == place.community && g.as_deref() == place.grid {
+                return Ok(area.clone());
+            }
+        }
+        let area = self.resolve_uncached(w, place)?;
+        self.last = Some((
+            place.street.map(str::to_owned),
+            place.community.map(str::to_owned),
+            place.grid.map(str::to_owned),
+            area.clone(),
+        ));
+        Ok(area)
+    }
+
+    fn resolve_uncached(&mut self, w: &mut Write<'_>, place: &Place<'_>) -> Result<Option<AreaRef>> {
         let district = self.district(w)?;
         let street = match place.street {
-            Some(s) => Some(self.child(w, Some(&district), Level::Street, s)?),
+            Some(s) => Some(self.child(w, Some(&district.id), Level::Street, s)?),
             None => None,
         };
         let community = match place.community {
             Some(c) => Some(match &street {
-                Some(s) => self.child(w, Some(s), Level::Community, c)?,
+                Some(s) => self.child(w, Some(&s.id), Level::Community, c)?,
                 // A roster without a street column: reuse the community of that name wherever
                 // it hangs, so two rosters of one community don't split it in two.
                 None => match self.find_anywhere(w, Level::Community, c)? {
-                    Some(id) => id,
-                    None => self.child(w, Some(&district), Level::Community, c)?,
+                    Some(a) => a,
+                    None => self.child(w, Some(&district.id), Level::Community, c)?,
                 },
             }),
             None => None,
@@ -82,13 +109,26 @@ impl Resolver {
         match place.grid {
             Some(g) => {
                 let parent = community.unwrap_or(district);
-                Ok(Some(self.child(w, Some(&parent), Level::Grid, g)?))
+                Ok(Some(self.child(w, Some(&parent.id), Level::Grid, g)?))
             }
             None => Ok(community),
         }
     }
 
-    fn district(&mut self, w: &mut Write<'_>) -> Result<String> {
+    /// The local row number of the area with this id.
+    pub fn rid_of(&mut self, w: &Write<'_>, id: &str) -> Result<i64> {
+        if let Some(rid) = self.by_id.get(id) {
+            return Ok(*rid);
+        }
+        let rid: i64 = w
+            .tx()
+            .prepare_cached("SELECT rid FROM areas WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        self.by_id.insert(id.to_owned(), rid);
+        Ok(rid)
+    }
+
+    fn district(&mut self, w: &mut Write<'_>) -> Result<AreaRef> {
         if let Some(d) = &self.district {
             return Ok(d.clone());
         }
@@ -99,15 +139,22 @@ impl Resolver {
         Ok(id)
     }
 
-    fn find_anywhere(&mut self, w: &Write<'_>, level: Level, name: &str) -> Result<Option<String>> {
+    fn find_anywhere(
+        &mut self,
+        w: &Write<'_>,
+        level: Level,
+        name: &str,
+    ) -> Result<Option<AreaRef>> {
         let key = (Some("*".to_owned()), level, name.to_owned());
-        if let Some(id) = self.cache.get(&key) {
-            return Ok(Some(id.clone()));
+        if let Some(a) = self.cache.get(&key) {
+            return Ok(Some(a.clone()));
         }
-        let found: Option<String> = w
+        let found: Option<AreaRef> = w
             .tx()
-            .prepare_cached("SELECT id FROM areas WHERE level = ?1 AND name = ?2 ORDER BY id LIMIT 1")?
-            .query_row((level.as_str(), name), |r| r.get(0))
+            .prepare_cached(
+                "SELECT rid, id FROM areas WHERE level = ?1 AND name = ?2 ORDER BY rid LIMIT 1",
+            )?
+            .query_row((level.as_str(), name), |r| Ok(AreaRef { rid: r.get(0)?, id: r.get(1)? }))
             .optional()?;
         if let Some(id) = &found {
             self.cache.insert(key, id.clone());
@@ -121,21 +168,23 @@ impl Resolver {
         parent: Option<&str>,
         level: Level,
         name: &str,
-    ) -> Result<String> {
+    ) -> Result<AreaRef> {
         let key = (parent.map(str::to_owned), level, name.to_owned());
-        if let Some(id) = self.cache.get(&key) {
-            return Ok(id.clone());
+        if let Some(a) = self.cache.get(&key) {
+            return Ok(a.clone());
         }
-        let found: Option<String> = w
+        let found: Option<AreaRef> = w
             .tx()
             .prepare_cached(
-                "SELECT id FROM areas WHERE ifnull(parent_id, '') = ifnull(?1, '')
+                "SELECT rid, id FROM areas WHERE ifnull(parent_id, '') = ifnull(?1, '')
                  AND level = ?2 AND name = ?3",
             )?
-            .query_row((parent, level.as_str(), name), |r| r.get(0))
+            .query_row((parent, level.as_str(), name), |r| {
+                Ok(AreaRef { rid: r.get(0)?, id: r.get(1)? })
+            })
             .optional()?;
-        let id = match found {
-            Some(id) => id,
+        let area = match found {
+            Some(a) => a,
             None => {
                 let id = uuid::Uuid::now_v7().to_string();
                 let hlc = w.stamp();
@@ -151,31 +200,23 @@ impl Resolver {
                     level,
                     name: name.to_owned(),
                 });
-                id
+                AreaRef { rid: w.tx().last_insert_rowid(), id }
             }
         };
         if level == Level::Community {
-            self.cache.insert((Some("*".to_owned()), level, name.to_owned()), id.clone());
+            self.cache.insert((Some("*".to_owned()), level, name.to_owned()), area.clone());
         }
-        self.cache.insert(key, id.clone());
-        Ok(id)
+        self.by_id.insert(area.id.clone(), area.rid);
+        self.cache.insert(key, area.clone());
+        Ok(area)
     }
 }
 
-/// A node of the tree with its path, for filters and exports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AreaPath {
-    pub id: String,
-    pub level: Level,
-    pub street: Option<String>,
-    pub community: Option<String>,
-    pub grid: Option<String>,
-}
-
-/// Every area id with its street, community and grid names, for joining to residents.
+/// Every area (by `rid`, as `id`) with its street, community and grid names, for joining to
+/// residents.
 pub(crate) const AREA_PATHS_SQL: &str = "
     WITH RECURSIVE up(id, anc_level, anc_name, parent) AS (
-        SELECT id, level, name, parent_id FROM areas
+        SELECT rid, level, name, parent_id FROM areas
         UNION ALL
         SELECT up.id, a.level, a.name, a.parent_id FROM up JOIN areas a ON a.id = up.parent
     )

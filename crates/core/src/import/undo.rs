@@ -45,7 +45,7 @@ pub struct BatchSummary {
 pub fn batches(store: &crate::Store) -> Result<Vec<BatchSummary>> {
     let mut stmt = store.conn().prepare(
         "SELECT id, file, format, at, rows_read, created, updated, unchanged, rejected, undone_at
-         FROM import_batches ORDER BY at DESC, id DESC",
+         FROM batches WHERE kind = 'import' ORDER BY rid DESC",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(BatchSummary {
@@ -69,7 +69,7 @@ pub fn undo_batch(ctx: &mut Ctx<'_>, batch_id: &str) -> Result<UndoReport> {
         let batch: Option<(i64, Option<String>)> = w
             .tx()
             .query_row(
-                "SELECT hlc, undone_at FROM import_batches WHERE id = ?1",
+                "SELECT hlc, undone_at FROM batches WHERE id = ?1 AND kind = 'import'",
                 [batch_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -85,7 +85,10 @@ pub fn undo_batch(ctx: &mut Ctx<'_>, batch_id: &str) -> Result<UndoReport> {
         let created: Vec<String> = {
             let mut stmt = w
                 .tx()
-                .prepare("SELECT id FROM residents WHERE batch_id = ?1 AND deleted = 0 ORDER BY rid")?;
+                .prepare(
+                    "SELECT id FROM residents WHERE deleted = 0
+                     AND batch_rid = (SELECT rid FROM batches WHERE id = ?1) ORDER BY rid",
+                )?;
             let ids = stmt.query_map([batch_id], |r| r.get(0))?;
             ids.collect::<rusqlite::Result<_>>()?
         };
@@ -166,7 +169,7 @@ pub fn undo_batch(ctx: &mut Ctx<'_>, batch_id: &str) -> Result<UndoReport> {
             }
         }
         w.tx().execute(
-            "UPDATE import_batches SET undone_at = ?2 WHERE id = ?1",
+            "UPDATE batches SET undone_at = ?2 WHERE id = ?1",
             (batch_id, w.at_rfc3339()),
         )?;
         let op = w.emit(

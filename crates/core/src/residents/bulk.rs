@@ -1,5 +1,6 @@
 //! Creating many residents in one command (the demo district, tests): one outbox operation
-//! and one audit entry per chunk, as an import does.
+//! and one audit entry per chunk, as an import does. The operation lists the created ids; the
+//! sync client reads the rows when it pushes (see ARCHITECTURE.md, "Bulk stays bulk").
 
 use serde_json::json;
 
@@ -19,23 +20,26 @@ pub fn create_many(
 ) -> Result<u64> {
     ctx.write(|w| {
         let batch = uuid::Uuid::now_v7().to_string();
+        let hlc = w.stamp();
+        w.tx().execute(
+            "INSERT INTO batches (id, kind, file, format, at, actor, hlc) VALUES (?1, 'bulk', ?2, '', ?3, ?4, ?5)",
+            (&batch, label, w.at_rfc3339(), &w.actor().id, hlc.0),
+        )?;
+        let batch_rid = w.tx().last_insert_rowid();
         let mut wr = Writer::default();
-        let mut rows = Vec::with_capacity(CHUNK);
         let mut ids = Vec::with_capacity(CHUNK);
         let mut total = 0u64;
         let mut drafts = drafts.into_iter().peekable();
         while drafts.peek().is_some() {
             for d in drafts.by_ref().take(CHUNK) {
-                let (id, row) = wr.insert(w, &d, Some(&batch))?;
-                ids.push(id);
-                rows.push(row);
+                ids.push(wr.insert(w, &d, Some(batch_rid))?);
             }
-            total += rows.len() as u64;
+            total += ids.len() as u64;
             let op = w.emit(
-                "residents.create",
+                "residents.create_many",
                 &json!({
                     "batch_id": batch,
-                    "residents": std::mem::take(&mut rows),
+                    "ids": &ids,
                     "areas": std::mem::take(&mut wr.areas.created),
                     "tags": std::mem::take(&mut wr.tags.created),
                 }),
@@ -50,8 +54,9 @@ pub fn create_many(
                 ..AuditEntry::default()
             })?;
         }
+        w.tx().execute("UPDATE batches SET created = ?2 WHERE rid = ?1", (batch_rid, total as i64))?;
         if total == 0 {
-            let op = w.emit("residents.create", &json!({ "batch_id": batch, "residents": [] }))?;
+            let op = w.emit("residents.create_many", &json!({ "batch_id": batch, "ids": [] }))?;
             w.audit(AuditEntry {
                 action: "resident.create_many".into(),
                 entity: "resident".into(),

@@ -57,7 +57,8 @@ pub fn create(ctx: &mut Ctx<'_>, mut draft: ResidentDraft) -> Result<Resident> {
             ));
         }
         let mut wr = Writer::default();
-        let (id, row) = wr.insert(w, &draft, None)?;
+        let id = wr.insert(w, &draft, None)?;
+        let row = writer::row_json(w.tx(), &id)?;
         let op = w.emit(
             "residents.create",
             &json!({ "residents": [row], "areas": wr.areas.created, "tags": wr.tags.created }),

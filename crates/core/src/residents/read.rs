@@ -37,8 +37,8 @@ const SELECT: &str = "
            r.building, r.unit, r.room, r.address, r.notes,
            (SELECT group_concat(t.label_zh, '、') FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id
             WHERE rt.resident_rid = r.rid),
-           r.attributes, r.batch_id
-    FROM residents r LEFT JOIN paths p ON p.id = r.area_id";
+           r.attributes, (SELECT b.id FROM batches b WHERE b.rid = r.batch_rid)
+    FROM residents r LEFT JOIN paths p ON p.id = r.area_rid";
 
 fn with_paths(sql: &str) -> String {
     format!("WITH paths AS ({}) {sql}", crate::areas::AREA_PATHS_SQL)
@@ -79,18 +79,41 @@ pub fn count(store: &Store) -> Result<u64> {
     Ok(n as u64)
 }
 
-/// Finds residents by part of a name, an address or a phone or identity number. Three or more
+/// Finds residents by part of a name, an address (building, unit, room, or the name of their
+/// street, community or grid), part of a phone, or a whole identity number. Three or more
 /// characters use the trigram index; shorter queries (a two-character name) scan names.
 pub fn search(store: &Store, query: &str, limit: u32) -> Result<Vec<Resident>> {
     let q = crate::identity::clean_text(query);
     if q.is_empty() {
         return Ok(Vec::new());
     }
+    let upper = q.to_ascii_uppercase();
+    if upper.len() == 18 || upper.len() == 15 {
+        let by_id = with_paths(&format!("{SELECT} WHERE r.id_number = ?1 AND r.deleted = 0"));
+        let found: Option<Resident> =
+            store.conn().prepare_cached(&by_id)?.query_row([&upper], from_row).optional()?;
+        if let Some(r) = found {
+            return Ok(vec![r]);
+        }
+    }
     let sql = if q.chars().count() >= 3 {
+        // Residents whose text matches, then residents of areas whose name matches (an area
+        // name is stored once in `areas`, not once per resident).
         with_paths(&format!(
-            "{SELECT} JOIN (SELECT rowid AS hit, rank FROM residents_fts WHERE residents_fts MATCH ?1
-                             ORDER BY rank LIMIT ?2) f ON f.hit = r.rid
-             WHERE r.deleted = 0 ORDER BY f.rank"
+            "{SELECT} JOIN (
+                 SELECT hit, min(score) AS score FROM (
+                     SELECT rowid AS hit, rank AS score FROM residents_fts
+                     WHERE residents_fts MATCH ?1 ORDER BY rank LIMIT ?2)
+                 GROUP BY hit
+                 UNION ALL
+                 SELECT rr.rid, 1e9 FROM residents rr
+                 WHERE rr.area_rid IN (
+                     WITH RECURSIVE hits(rid, id) AS (
+                         SELECT rid, id FROM areas WHERE instr(name, ?3) > 0
+                         UNION SELECT a.rid, a.id FROM areas a JOIN hits ON a.parent_id = hits.id)
+                     SELECT rid FROM hits)
+                 LIMIT ?2) f ON f.hit = r.rid
+             WHERE r.deleted = 0 ORDER BY f.score, r.rid LIMIT ?2"
         ))
     } else {
         with_paths(&format!(
@@ -98,10 +121,14 @@ pub fn search(store: &Store, query: &str, limit: u32) -> Result<Vec<Resident>> {
              ORDER BY (r.name = ?1) DESC, length(r.name), r.rid LIMIT ?2"
         ))
     };
-    let arg = if q.chars().count() >= 3 { format!("\"{}\"", q.replace('"', "\"\"")) } else { q };
     let mut stmt = store.conn().prepare_cached(&sql)?;
-    let rows = stmt.query_map((arg, limit), from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = if q.chars().count() >= 3 {
+        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+        stmt.query_map((phrase, limit, &q), from_row)?.collect::<rusqlite::Result<_>>()?
+    } else {
+        stmt.query_map((&q, limit), from_row)?.collect::<rusqlite::Result<_>>()?
+    };
+    Ok(rows)
 }
 
 /// Which residents a list or export covers. Grid and community match by name.
@@ -159,8 +186,10 @@ pub fn history(store: &Store, id: &str) -> Result<Vec<HistoryEntry>> {
     let mut stmt = store.conn().prepare(
         "SELECT at, actor, action, before, after FROM audit_log
          WHERE seq IN (SELECT audit_seq FROM audit_subjects WHERE entity_id = ?1)
-            OR (action = 'import.create' AND batch_id =
-                (SELECT batch_id FROM residents WHERE id = ?1) AND entity_ids LIKE '%' || ?1 || '%')
+            OR (action IN ('import.create', 'resident.create_many')
+                AND batch_id = (SELECT b.id FROM batches b JOIN residents r ON r.batch_rid = b.rid
+                                WHERE r.id = ?1)
+                AND instr(entity_ids, ?1) > 0)
          ORDER BY seq",
     )?;
     let rows = stmt.query_map([id], |r| {

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::draft::ResidentDraft;
 use super::tags::TagResolver;
-use crate::areas::{Place, Resolver};
+use crate::areas::{AreaRef, Place, Resolver};
 use crate::error::Result;
 use crate::hlc::Hlc;
 use crate::write::Write;
@@ -30,7 +30,8 @@ pub(crate) const COLUMNS: [&str; 11] = [
     "address",
     "notes",
 ];
-const SEARCHED: [usize; 8] = [0, 3, 4, 5, 6, 7, 8, 9];
+/// Columns whose change rewrites the search row (name, phone, building, unit, room, address).
+const SEARCHED: [usize; 6] = [0, 4, 6, 7, 8, 9];
 
 /// A stored resident as the writer needs it: its scalar values, attributes and tags.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +55,11 @@ pub(crate) struct Change {
 pub(crate) struct Writer {
     pub areas: Resolver,
     pub tags: TagResolver,
-    place_cache: BTreeMap<String, String>,
+    /// The local row number of the last inserted resident (bulk operations name rid ranges).
+    pub last_rid: i64,
+    /// Bulk mode: inserts skip the search row; the caller indexes the batch at the end with
+    /// [`index_batch`], one statement instead of a million.
+    pub defer_search: bool,
 }
 
 fn draft_values(d: &ResidentDraft, area: Option<String>) -> [Option<String>; 11] {
@@ -74,7 +79,7 @@ fn draft_values(d: &ResidentDraft, area: Option<String>) -> [Option<String>; 11]
 }
 
 impl Writer {
-    fn area_of(&mut self, w: &mut Write<'_>, d: &ResidentDraft) -> Result<Option<String>> {
+    fn area_of(&mut self, w: &mut Write<'_>, d: &ResidentDraft) -> Result<Option<AreaRef>> {
         self.areas.resolve(
             w,
             &Place {
@@ -85,17 +90,19 @@ impl Writer {
         )
     }
 
-    /// Inserts a new resident and returns its id and the row for the caller's operation.
+    /// Inserts a new resident and returns its id. Bulk callers list ids in their operation;
+    /// [`row_json`] gives the full row for a single creation.
     pub fn insert(
         &mut self,
         w: &mut Write<'_>,
         d: &ResidentDraft,
-        batch: Option<&str>,
-    ) -> Result<(String, Value)> {
+        batch: Option<i64>,
+    ) -> Result<String> {
         let id = uuid::Uuid::now_v7().to_string();
         let hlc = w.stamp();
         let area = self.area_of(w, d)?;
-        let values = draft_values(d, area);
+        let area_rid = area.as_ref().map(|a| a.rid);
+        let values = draft_values(d, area.map(|a| a.id));
         let attributes = if d.attributes.is_empty() {
             None
         } else {
@@ -103,9 +110,9 @@ impl Writer {
         };
         let tx = w.tx();
         let mut insert = tx.prepare_cached(
-            "INSERT INTO residents (id, name, sex, birth_date, id_number, phone, area_id, building,
+            "INSERT INTO residents (id, name, sex, birth_date, id_number, phone, area_rid, building,
                                     unit, room, address, notes, attributes, created_hlc,
-                                    created_site, batch_id)
+                                    created_site, batch_rid)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?;
         insert.execute(rusqlite::params![
@@ -115,7 +122,7 @@ impl Writer {
             values[2],
             values[3],
             values[4],
-            values[5],
+            area_rid,
             values[6],
             values[7],
             values[8],
@@ -127,27 +134,19 @@ impl Writer {
             batch
         ])?;
         let rid = tx.last_insert_rowid();
-        let mut tag_keys = Vec::with_capacity(d.tags.len());
+        self.last_rid = rid;
         for word in &d.tags {
-            let (tag_id, key) = self.tags.resolve(w, word)?;
+            let (tag_id, _) = self.tags.resolve(w, word)?;
             w.tx()
                 .prepare_cached(
                     "INSERT OR IGNORE INTO resident_tags (resident_rid, tag_id) VALUES (?1, ?2)",
                 )?
                 .execute((rid, tag_id))?;
-            tag_keys.push(key);
         }
-        self.index(w, rid, &values, false)?;
-        let row = json!({
-            "id": id,
-            "hlc": hlc.0,
-            "name": values[0], "sex": values[1], "birth_date": values[2],
-            "id_number": values[3], "phone": values[4], "area_id": values[5],
-            "building": values[6], "unit": values[7], "room": values[8],
-            "address": values[9], "notes": values[10],
-            "tags": tag_keys, "attributes": d.attributes,
-        });
-        Ok((id, row))
+        if !self.defer_search {
+            self.index(w, rid, &values)?;
+        }
+        Ok(id)
     }
 
     /// The changes that applying `d` to `s` would make. Empty cells never erase; tags only add.
@@ -158,7 +157,7 @@ impl Writer {
         d: &ResidentDraft,
     ) -> Result<(Vec<Change>, Vec<i64>)> {
         let area = self.area_of(w, d)?;
-        let wanted = draft_values(d, area);
+        let wanted = draft_values(d, area.map(|a| a.id));
         let mut changes = Vec::new();
         for (i, (now, new)) in s.values.iter().zip(wanted.iter()).enumerate() {
             if let Some(new) = new {
@@ -225,15 +224,19 @@ impl Writer {
         }
         let attributes =
             if attributes.is_empty() { None } else { Some(serde_json::to_string(&attributes)?) };
+        let area_rid = match &values[5] {
+            Some(id) => Some(self.areas.rid_of(w, id)?),
+            None => None,
+        };
         w.tx()
             .prepare_cached(
                 "UPDATE residents SET name = ?2, sex = ?3, birth_date = ?4, id_number = ?5,
-                        phone = ?6, area_id = ?7, building = ?8, unit = ?9, room = ?10,
+                        phone = ?6, area_rid = ?7, building = ?8, unit = ?9, room = ?10,
                         address = ?11, notes = ?12, attributes = ?13
                  WHERE rid = ?1",
             )?
             .execute(rusqlite::params![
-                s.rid, values[0], values[1], values[2], values[3], values[4], values[5],
+                s.rid, values[0], values[1], values[2], values[3], values[4], area_rid,
                 values[6], values[7], values[8], values[9], values[10], attributes
             ])?;
         for t in add_tags {
@@ -249,7 +252,8 @@ impl Writer {
                 .execute((s.rid, t))?;
         }
         if reindex {
-            self.index(w, s.rid, &values, true)?;
+            w.tx().prepare_cached("DELETE FROM residents_fts WHERE rowid = ?1")?.execute([s.rid])?;
+            self.index(w, s.rid, &values)?;
         }
         Ok(hlc)
     }
@@ -263,55 +267,60 @@ impl Writer {
         w.field_clock("resident", &s.id, "deleted", hlc)
     }
 
-    /// Writes the search text of a resident: name; place (community, grid, building, unit,
-    /// room, address); contact (phone and identity number).
-    fn index(
-        &mut self,
-        w: &Write<'_>,
-        rid: i64,
-        v: &[Option<String>; 11],
-        replace: bool,
-    ) -> Result<()> {
-        let tx = w.tx();
-        if replace {
-            tx.prepare_cached("DELETE FROM residents_fts WHERE rowid = ?1")?.execute([rid])?;
-        }
-        let area_names = match &v[5] {
-            Some(area) => match self.place_cache.get(area) {
-                Some(names) => names.clone(),
-                None => {
-                    let names: String = tx
-                        .prepare_cached(
-                            "WITH RECURSIVE up(id, name, parent) AS (
-                                 SELECT id, name, parent_id FROM areas WHERE id = ?1
-                                 UNION ALL
-                                 SELECT a.id, a.name, a.parent_id FROM areas a JOIN up ON a.id = up.parent)
-                             SELECT group_concat(name, ' ') FROM up",
-                        )?
-                        .query_row([area], |r| r.get::<_, Option<String>>(0))?
-                        .unwrap_or_default();
-                    self.place_cache.insert(area.clone(), names.clone());
-                    names
-                }
-            },
-            None => String::new(),
-        };
-        let place = [Some(area_names), v[6].clone(), v[7].clone(), v[8].clone(), v[9].clone()]
+    /// Writes the search row of a resident: name; place (building, unit, room, address);
+    /// phone. Area names are searched through `areas` (see `read::search`).
+    fn index(&mut self, w: &Write<'_>, rid: i64, v: &[Option<String>; 11]) -> Result<()> {
+        let place = [&v[6], &v[7], &v[8], &v[9]]
             .into_iter()
-            .flatten()
-            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.as_deref())
             .collect::<Vec<_>>()
             .join(" ");
-        let contact = [v[4].as_deref(), v[3].as_deref()].into_iter().flatten().collect::<Vec<_>>();
-        tx.prepare_cached(
-            "INSERT INTO residents_fts (rowid, name, place, contact) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute((rid, &v[0], place, contact.join(" ")))?;
+        w.tx()
+            .prepare_cached(
+                "INSERT INTO residents_fts (rowid, name, place, phone) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute((rid, &v[0], place, &v[4]))?;
         Ok(())
     }
 }
 
-const STORED_SQL: &str = "SELECT rid, id, name, sex, birth_date, id_number, phone, area_id,
+/// Writes the search rows of every resident of a batch inserted with `defer_search`, in one
+/// statement (the same text as [`Writer::index`] builds row by row).
+pub(crate) fn index_batch(w: &Write<'_>, batch_rid: i64) -> Result<()> {
+    w.tx().execute(
+        "INSERT INTO residents_fts (rowid, name, place, phone)
+         SELECT rid, name, concat_ws(' ', building, unit, room, address), phone
+         FROM residents WHERE batch_rid = ?1 AND deleted = 0",
+        [batch_rid],
+    )?;
+    Ok(())
+}
+
+/// The full row of a stored resident, as a creation operation carries it.
+pub(crate) fn row_json(tx: &rusqlite::Connection, id: &str) -> Result<Value> {
+    let s = stored_by_id(tx, id)?
+        .ok_or_else(|| crate::error::CoreError::Internal(format!("resident {id} vanished")))?;
+    let (hlc, tags): (i64, Option<String>) = tx.query_row(
+        "SELECT created_hlc, (SELECT group_concat(t.key) FROM resident_tags rt JOIN tags t
+                ON t.id = rt.tag_id WHERE rt.resident_rid = residents.rid)
+         FROM residents WHERE rid = ?1",
+        [s.rid],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut row = serde_json::Map::new();
+    row.insert("id".into(), json!(s.id));
+    row.insert("hlc".into(), json!(hlc));
+    for (col, v) in COLUMNS.iter().zip(s.values.iter()) {
+        row.insert((*col).into(), json!(v));
+    }
+    let tags: Vec<&str> = tags.as_deref().map(|t| t.split(',').collect()).unwrap_or_default();
+    row.insert("tags".into(), json!(tags));
+    row.insert("attributes".into(), json!(s.attributes));
+    Ok(Value::Object(row))
+}
+
+const STORED_SQL: &str = "SELECT rid, id, name, sex, birth_date, id_number, phone,
+        (SELECT a.id FROM areas a WHERE a.rid = residents.area_rid),
         building, unit, room, address, notes, attributes,
         (SELECT group_concat(tag_id) FROM resident_tags WHERE resident_rid = residents.rid)
     FROM residents";

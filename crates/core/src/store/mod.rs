@@ -156,7 +156,7 @@ impl Store {
             field_clocks: n("SELECT count(*) FROM field_clocks")?,
             outbox: n("SELECT count(*) FROM outbox")?,
             audit: n("SELECT count(*) FROM audit_log")?,
-            import_batches: n("SELECT count(*) FROM import_batches")?,
+            import_batches: n("SELECT count(*) FROM batches WHERE kind = 'import'")?,
             searchable: n("SELECT count(*) FROM residents_fts")?,
         })
     }
@@ -197,6 +197,13 @@ impl Store {
     }
 }
 
+/// 64 random bits in hex: unique enough among a city's devices, and short, since every row a
+/// device creates carries it.
+pub(crate) fn new_site_id() -> String {
+    let b = uuid::Uuid::new_v4();
+    hex::encode(&b.as_bytes()[..8])
+}
+
 fn load_or_create_device(conn: &Connection) -> Result<Device> {
     let read = |conn: &Connection| {
         conn.query_row(
@@ -221,7 +228,7 @@ fn load_or_create_device(conn: &Connection) -> Result<Device> {
     conn.execute(
         "INSERT OR IGNORE INTO device (singleton, site_id, profile_id, created_at)
          VALUES (1, ?1, ?2, ?3)",
-        (uuid::Uuid::new_v4().to_string(), uuid::Uuid::now_v7().to_string(), created),
+        (new_site_id(), uuid::Uuid::now_v7().to_string(), created),
     )?;
     read(conn)?.ok_or_else(|| CoreError::Internal("device row missing after insert".into()))
 }
