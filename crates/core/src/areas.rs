@@ -62,9 +62,18 @@ pub struct Resolver {
     district: Option<AreaRef>,
     /// Nodes created so far in this command; the caller puts them in its operation.
     pub created: Vec<NewArea>,
-    /// The last place resolved: rosters come sorted by community and grid, so most rows ask
-    /// for the same place as the row before, and this answers without allocating.
-    last: Option<(Option<String>, Option<String>, Option<String>, Option<AreaRef>)>,
+    /// Places already resolved, by a hash of their names (checked on hit), so the millionth
+    /// row of a district with a few hundred grids costs one hash and no allocation.
+    places: rustc_hash::FxHashMap<u64, Vec<(PlaceKey, Option<AreaRef>)>>,
+}
+
+type PlaceKey = (Option<String>, Option<String>, Option<String>);
+
+fn place_hash(p: &Place<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    (p.street, p.community, p.grid).hash(&mut h);
+    h.finish()
 }
 
 impl Resolver {
@@ -73,18 +82,20 @@ impl Resolver {
         if place.community.is_none() && place.grid.is_none() {
             return Ok(None);
         }
-        if let Some((s, c, g, area)) = &self.last {
-            if s.as_deref() == place.street && c.as_deref() == place.community && g.as_deref() == place.grid {
-                return Ok(area.clone());
-            }
+        let hash = place_hash(place);
+        let same = |(s, c, g): &PlaceKey| {
+            s.as_deref() == place.street && c.as_deref() == place.community && g.as_deref() == place.grid
+        };
+        if let Some(hit) = self.places.get(&hash).and_then(|b| b.iter().find(|(k, _)| same(k))) {
+            return Ok(hit.1.clone());
         }
         let area = self.resolve_uncached(w, place)?;
-        self.last = Some((
+        let key = (
             place.street.map(str::to_owned),
             place.community.map(str::to_owned),
             place.grid.map(str::to_owned),
-            area.clone(),
-        ));
+        );
+        self.places.entry(hash).or_default().push((key, area.clone()));
         Ok(area)
     }
 

@@ -72,6 +72,7 @@ pub fn import_file(
                 return Err(CoreError::Invalid(format!("the file has no sheet named “{only}”")));
             }
         }
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), rows = run.done, "rows written");
         if run.report.sheets.is_empty() {
             return Err(ReadError::NotARoster(
                 "no sheet has a header row naming at least 3 known columns (姓名, 身份证号码, 联系电话…); \
@@ -84,6 +85,7 @@ pub fn import_file(
         Ok(run.report)
     };
     let mut report = if dry_run { ctx.dry_run(body)? } else { ctx.write(body)? };
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "committed");
     report.dry_run = dry_run;
     report.seconds = started.elapsed().as_secs_f64();
     if dry_run {
@@ -140,6 +142,8 @@ impl Run {
             (&batch_id, file, input.format().as_str(), w.at_rfc3339(), &w.actor().id),
         )?;
         let batch_rid = w.tx().last_insert_rowid();
+        // Let SQLite sort with a helper thread when it rebuilds indexes at the end.
+        w.tx().execute_batch("PRAGMA threads = 2")?;
         let mut dropped_indexes = Vec::new();
         if live == 0 {
             let mut stmt = w.tx().prepare(
@@ -181,6 +185,9 @@ impl Run {
         })
     }
 
+    /// One sheet, in two threads: the reader streams rows, finds the header and judges each
+    /// row; this thread dedups and writes. The channel is bounded, so memory stays bounded
+    /// whatever the file, and the two cores of an office laptop both work.
     #[allow(clippy::too_many_arguments)]
     fn sheet(
         &mut self,
@@ -193,95 +200,63 @@ impl Run {
         cancel: &AtomicBool,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
-        let mut head: Vec<RawRow> = Vec::with_capacity(10);
-        let mut header: Option<Header> = None;
-        let mut failure: Option<CoreError> = None;
-        let mut sheet_no = None;
-        let mut visit = |row: RawRow| -> ControlFlow<()> {
-            if cancel.load(Ordering::Relaxed) {
-                failure = Some(CoreError::Cancelled);
-                return ControlFlow::Break(());
-            }
-            let h = match &header {
-                Some(h) => h,
-                None => {
-                    head.push(row);
-                    if head.len() < 10 {
-                        return ControlFlow::Continue(());
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Message>(8);
+        std::thread::scope(|scope| -> Result<()> {
+            let reader = scope.spawn(move || read_sheet(input, index, mapping, today, cancel, tx));
+            let mut outcome = Ok(());
+            let mut sheet_no = None;
+            for message in rx.iter() {
+                if cancel.load(Ordering::Relaxed) {
+                    outcome = Err(CoreError::Cancelled);
+                    break;
+                }
+                match message {
+                    Message::Header(h) => {
+                        sheet_no = Some(self.report.sheets.len());
+                        self.report.sheets.push(SheetReport {
+                            name: name.to_owned(),
+                            header_row: h.row,
+                            mapping: h.mapping,
+                            ..SheetReport::default()
+                        });
                     }
-                    match self.start_sheet(name, &head, mapping, &mut sheet_no) {
-                        Some(h) => header = Some(h),
-                        None => return ControlFlow::Break(()),
+                    Message::Skipped(reason) => {
+                        self.report.skipped_sheets.push(SkippedSheet { name: name.to_owned(), reason: reason.into() });
                     }
-                    let h = header.as_ref().expect("just set");
-                    let below: Vec<RawRow> = head.drain(..).filter(|r| r.row > h.row).collect();
-                    for r in below {
-                        if let Err(e) = self.row(w, h, sheet_no.unwrap_or(0), name, &r, today) {
-                            failure = Some(e);
-                            return ControlFlow::Break(());
+                    Message::Rows(rows) => {
+                        let Some(sheet) = sheet_no else { continue };
+                        for (row, judged) in rows {
+                            if let Err(e) = self.row(w, sheet, name, row, judged) {
+                                outcome = Err(e);
+                                break;
+                            }
+                            if self.done % PROGRESS_EVERY == 0 {
+                                progress(self.done);
+                            }
+                        }
+                        if outcome.is_err() {
+                            break;
                         }
                     }
-                    return ControlFlow::Continue(());
                 }
-            };
-            if let Err(e) = self.row(w, h, sheet_no.unwrap_or(0), name, &row, today) {
-                failure = Some(e);
-                return ControlFlow::Break(());
             }
-            if self.done % PROGRESS_EVERY == 0 {
-                progress(self.done);
+            // Dropping the receiver stops a reader still sending (it sees the channel closed).
+            drop(rx);
+            let read = reader.join().map_err(|_| CoreError::Internal("the roster reader panicked".into()))?;
+            outcome?;
+            if cancel.load(Ordering::Relaxed) {
+                return Err(CoreError::Cancelled);
             }
-            ControlFlow::Continue(())
-        };
-        input.visit_rows(index, &mut visit)?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        if header.is_none() && sheet_no.is_none() {
-            // A sheet shorter than 10 rows: look for its header now.
-            match self.start_sheet(name, &head, mapping, &mut sheet_no) {
-                Some(h) => {
-                    for r in head.iter().filter(|r| r.row > h.row) {
-                        self.row(w, &h, sheet_no.unwrap_or(0), name, r, today)?;
-                    }
-                }
-                None => {}
-            }
-        }
-        progress(self.done);
-        Ok(())
+            read?;
+            progress(self.done);
+            Ok(())
+        })
     }
 
-    /// Finds the header among the first rows; records the sheet or its skipping.
-    fn start_sheet(&mut self, name: &str, head: &[RawRow], mapping: Option<&Mapping>, sheet_no: &mut Option<usize>) -> Option<Header> {
-        if sheet_no.is_some() {
-            return None;
-        }
-        match header::detect(head, mapping) {
-            Some(h) => {
-                *sheet_no = Some(self.report.sheets.len());
-                self.report.sheets.push(SheetReport {
-                    name: name.to_owned(),
-                    header_row: h.row,
-                    mapping: h.mapping.clone(),
-                    ..SheetReport::default()
-                });
-                Some(h)
-            }
-            None => {
-                let reason = if head.iter().all(RawRow::is_blank) { "empty" } else { "no_header" };
-                self.report.skipped_sheets.push(SkippedSheet { name: name.to_owned(), reason: reason.into() });
-                *sheet_no = Some(usize::MAX);
-                None
-            }
-        }
-    }
-
-    fn row(&mut self, w: &mut Write<'_>, h: &Header, sheet: usize, name: &str, raw: &RawRow, today: chrono::NaiveDate) -> Result<()> {
-        let outcome = row::judge(raw, h, today);
+    fn row(&mut self, w: &mut Write<'_>, sheet: usize, name: &str, row: u32, outcome: RowOutcome) -> Result<()> {
         let problem = |issue: &super::issue::RowIssue, lang| RowProblem {
             sheet: name.to_owned(),
-            row: raw.row,
+            row,
             field: issue.field.to_owned(),
             code: issue.code.as_str().to_owned(),
             message: i18n::issue_message(lang, issue),
@@ -314,13 +289,13 @@ impl Run {
         if let Some(&(first_sheet, first_row)) = self.seen.get(&key) {
             self.report.duplicates.push(Duplicate {
                 sheet: name.to_owned(),
-                row: raw.row,
+                row,
                 same_as_row: first_row,
                 same_as_sheet: self.report.sheets[first_sheet].name.clone(),
             });
             return Ok(());
         }
-        self.seen.insert(key, (sheet, raw.row));
+        self.seen.insert(key, (sheet, row));
         let stored = if self.store_was_empty { None } else { writer::stored_by_key(w.tx(), &draft)? };
         match stored {
             None => {
@@ -424,10 +399,14 @@ impl Run {
     fn finish(&mut self, w: &mut Write<'_>) -> Result<()> {
         self.flush_created(w)?;
         self.flush_updates(w)?;
+        let t = Instant::now();
         crate::residents::writer::index_batch(w, self.batch_rid)?;
+        tracing::debug!(seconds = t.elapsed().as_secs_f64(), "search rows written");
+        let t = Instant::now();
         for (_, sql) in std::mem::take(&mut self.dropped_indexes) {
             w.tx().execute_batch(&sql)?;
         }
+        tracing::debug!(seconds = t.elapsed().as_secs_f64(), "secondary indexes rebuilt");
         w.tx().execute_batch(
             "INSERT INTO residents_fts (residents_fts, rank) VALUES ('automerge', 4);
              INSERT INTO residents_fts (residents_fts, rank) VALUES ('hashsize', 1048576);",
@@ -461,4 +440,85 @@ impl Run {
         self.report.batch_id = Some(self.batch_id.clone());
         Ok(())
     }
+}
+
+/// What the reader thread sends.
+enum Message {
+    Header(Header),
+    Skipped(&'static str),
+    Rows(Vec<(u32, RowOutcome)>),
+}
+
+const ROWS_PER_MESSAGE: usize = 512;
+
+/// The reader thread: streams the sheet, finds its header among the first 10 rows, judges
+/// every row below it. Stops when the writer hangs up or the import is cancelled.
+fn read_sheet(
+    input: &mut dyn Input,
+    index: usize,
+    mapping: Option<&Mapping>,
+    today: chrono::NaiveDate,
+    cancel: &AtomicBool,
+    tx: std::sync::mpsc::SyncSender<Message>,
+) -> Result<(), ReadError> {
+    let mut head: Vec<RawRow> = Vec::with_capacity(10);
+    let mut header: Option<Header> = None;
+    let mut decided = false;
+    let mut batch: Vec<(u32, RowOutcome)> = Vec::with_capacity(ROWS_PER_MESSAGE);
+    let mut hung_up = false;
+    let send = |m: Message, hung_up: &mut bool| {
+        if tx.send(m).is_err() {
+            *hung_up = true;
+        }
+    };
+    let decide = |head: &mut Vec<RawRow>, header: &mut Option<Header>, hung_up: &mut bool| {
+        match header::detect(head, mapping) {
+            Some(h) => {
+                send(Message::Header(h.clone()), hung_up);
+                let below: Vec<(u32, RowOutcome)> =
+                    head.iter().filter(|r| r.row > h.row).map(|r| (r.row, row::judge(r, &h, today))).collect();
+                send(Message::Rows(below), hung_up);
+                *header = Some(h);
+            }
+            None => {
+                let reason = if head.iter().all(RawRow::is_blank) { "empty" } else { "no_header" };
+                send(Message::Skipped(reason), hung_up);
+            }
+        }
+        head.clear();
+    };
+    input.visit_rows(index, &mut |raw: RawRow| {
+        if hung_up || cancel.load(Ordering::Relaxed) {
+            return ControlFlow::Break(());
+        }
+        match &header {
+            Some(h) => {
+                batch.push((raw.row, row::judge(&raw, h, today)));
+                if batch.len() >= ROWS_PER_MESSAGE {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(ROWS_PER_MESSAGE));
+                    if tx.send(Message::Rows(full)).is_err() {
+                        hung_up = true;
+                    }
+                }
+                ControlFlow::Continue(())
+            }
+            None => {
+                head.push(raw);
+                if head.len() < 10 {
+                    return ControlFlow::Continue(());
+                }
+                decided = true;
+                decide(&mut head, &mut header, &mut hung_up);
+                if header.is_some() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+            }
+        }
+    })?;
+    if !decided {
+        // A sheet shorter than 10 rows: look for its header now.
+        decide(&mut head, &mut header, &mut hung_up);
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(Message::Rows(batch));
+    }
+    Ok(())
 }

@@ -100,15 +100,14 @@ impl Writer {
     ) -> Result<String> {
         let id = uuid::Uuid::now_v7().to_string();
         let hlc = w.stamp();
-        let area = self.area_of(w, d)?;
-        let area_rid = area.as_ref().map(|a| a.rid);
-        let values = draft_values(d, area.map(|a| a.id));
+        let area_rid = self.area_of(w, d)?.map(|a| a.rid);
         let attributes = if d.attributes.is_empty() {
             None
         } else {
             Some(serde_json::to_string(&d.attributes)?)
         };
         let tx = w.tx();
+        // Bound by reference: a million-row import should not clone every cell once more.
         let mut insert = tx.prepare_cached(
             "INSERT INTO residents (id, name, sex, birth_date, id_number, phone, area_rid, building,
                                     unit, room, address, notes, attributes, created_hlc,
@@ -117,17 +116,17 @@ impl Writer {
         )?;
         insert.execute(rusqlite::params![
             id,
-            values[0],
-            values[1],
-            values[2],
-            values[3],
-            values[4],
+            d.name,
+            d.sex.map(|s| s.code()),
+            d.birth_date.map(|b| b.to_string()),
+            d.id_number,
+            d.phone,
             area_rid,
-            values[6],
-            values[7],
-            values[8],
-            values[9],
-            values[10],
+            d.building,
+            d.unit,
+            d.room,
+            d.address,
+            d.notes,
             attributes,
             hlc.0,
             w.site_id(),
@@ -144,7 +143,7 @@ impl Writer {
                 .execute((rid, tag_id))?;
         }
         if !self.defer_search {
-            self.index(w, rid, &values)?;
+            index(w, rid, &d.name, [&d.building, &d.unit, &d.room, &d.address], &d.phone)?;
         }
         Ok(id)
     }
@@ -253,7 +252,8 @@ impl Writer {
         }
         if reindex {
             w.tx().prepare_cached("DELETE FROM residents_fts WHERE rowid = ?1")?.execute([s.rid])?;
-            self.index(w, s.rid, &values)?;
+            let name = values[0].as_deref().unwrap_or_default();
+            index(w, s.rid, name, [&values[6], &values[7], &values[8], &values[9]], &values[4])?;
         }
         Ok(hlc)
     }
@@ -266,22 +266,24 @@ impl Writer {
         w.tx().prepare_cached("DELETE FROM residents_fts WHERE rowid = ?1")?.execute([s.rid])?;
         w.field_clock("resident", &s.id, "deleted", hlc)
     }
+}
 
-    /// Writes the search row of a resident: name; place (building, unit, room, address);
-    /// phone. Area names are searched through `areas` (see `read::search`).
-    fn index(&mut self, w: &Write<'_>, rid: i64, v: &[Option<String>; 11]) -> Result<()> {
-        let place = [&v[6], &v[7], &v[8], &v[9]]
-            .into_iter()
-            .filter_map(|s| s.as_deref())
-            .collect::<Vec<_>>()
-            .join(" ");
-        w.tx()
-            .prepare_cached(
-                "INSERT INTO residents_fts (rowid, name, place, phone) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute((rid, &v[0], place, &v[4]))?;
-        Ok(())
-    }
+/// Writes the search row of a resident: name; place (building, unit, room, address); phone.
+/// Area names are searched through `areas` (see `read::search`).
+fn index(
+    w: &Write<'_>,
+    rid: i64,
+    name: &str,
+    place: [&Option<String>; 4],
+    phone: &Option<String>,
+) -> Result<()> {
+    let place = place.into_iter().filter_map(|s| s.as_deref()).collect::<Vec<_>>().join(" ");
+    w.tx()
+        .prepare_cached(
+            "INSERT INTO residents_fts (rowid, name, place, phone) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute((rid, name, place, phone))?;
+    Ok(())
 }
 
 /// Writes the search rows of every resident of a batch inserted with `defer_search`, in one
