@@ -32,11 +32,15 @@ fn fail(message: impl Into<String>) -> Failure {
 
 /// Writes the roster as an office would: UTF-8 with a BOM, Chinese headers, one row a person.
 fn write_roster(path: &Path, rows: usize, seed: u64) -> Result<(), Failure> {
-    let today = jiayuan_core::chrono::NaiveDate::from_ymd_opt(2026, 11, 1).ok_or_else(|| fail("date"))?;
+    let today =
+        jiayuan_core::chrono::NaiveDate::from_ymd_opt(2026, 11, 1).ok_or_else(|| fail("date"))?;
     let file = std::fs::File::create(path).map_err(|e| fail(e.to_string()))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let err = |e: std::io::Error| fail(e.to_string());
-    out.write_all("姓名,性别,身份证号码,联系电话,所属社区,网格,楼栋,单元,房号,人员类别,备注\n".as_bytes()).map_err(err)?;
+    out.write_all(
+        "姓名,性别,身份证号码,联系电话,所属社区,网格,楼栋,单元,房号,人员类别,备注\n".as_bytes(),
+    )
+    .map_err(err)?;
     for p in jiayuan_core::demo::people(seed, rows, today) {
         let sex = match p.sex {
             Some(jiayuan_core::residents::Sex::Male) => "男",
@@ -47,8 +51,17 @@ fn write_roster(path: &Path, rows: usize, seed: u64) -> Result<(), Failure> {
         writeln!(
             out,
             "{},{},{},{},{},{},{},{},{},{},{}",
-            p.name, sex, o(&p.id_number), o(&p.phone), o(&p.community), o(&p.grid),
-            o(&p.building), o(&p.unit), o(&p.room), p.tags.join("、"), o(&p.notes)
+            p.name,
+            sex,
+            o(&p.id_number),
+            o(&p.phone),
+            o(&p.community),
+            o(&p.grid),
+            o(&p.building),
+            o(&p.unit),
+            o(&p.room),
+            p.tags.join("、"),
+            o(&p.notes)
         )
         .map_err(err)?;
     }
@@ -132,21 +145,20 @@ pub fn import(args: &ImportBench) -> Result<(), Failure> {
     .map_err(|e| fail(e.to_string()))?;
 
     let script = format!(".mode csv\n.import '{}' plain\n", roster.display());
-    let sqlite = timed(
-        Command::new(&args.sqlite3).arg(&plain_db).arg(script.clone()).env("LC_ALL", "C"),
-    )
-    .or_else(|_| {
-        // Older sqlite3 builds take dot-commands only on stdin.
-        let mut child = Command::new(&args.sqlite3)
-            .arg(&plain_db)
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| fail(format!("cannot run {}: {e}", args.sqlite3)))?;
-        let t = Instant::now();
-        child.stdin.take().map(|mut s| s.write_all(script.as_bytes()));
-        child.wait().map_err(|e| fail(e.to_string()))?;
-        Ok::<f64, Failure>(t.elapsed().as_secs_f64())
-    })?;
+    let sqlite =
+        timed(Command::new(&args.sqlite3).arg(&plain_db).arg(script.clone()).env("LC_ALL", "C"))
+            .or_else(|_| {
+                // Older sqlite3 builds take dot-commands only on stdin.
+                let mut child = Command::new(&args.sqlite3)
+                    .arg(&plain_db)
+                    .stdin(std::process::Stdio::piped())
+                    .spawn()
+                    .map_err(|e| fail(format!("cannot run {}: {e}", args.sqlite3)))?;
+                let t = Instant::now();
+                child.stdin.take().map(|mut s| s.write_all(script.as_bytes()));
+                child.wait().map_err(|e| fail(e.to_string()))?;
+                Ok::<f64, Failure>(t.elapsed().as_secs_f64())
+            })?;
 
     let created = report["created"].as_u64().unwrap_or(0);
     println!("jiayuan import: {ours:.2} s ({created} residents created, {:.0} rows/s), peak memory {ours_peak:.0} MiB", args.rows as f64 / ours);

@@ -58,9 +58,9 @@ fn mapping(store: &Store, args: &ImportArgs) -> Result<Option<import::header::Ma
         std::fs::read_to_string(given)
             .map_err(|e| usage(format!("cannot read the mapping {given}: {e}")))?
     } else {
-        store.setting(&format!("mapping.{given}"))?.ok_or_else(|| {
-            usage(format!("no mapping file or saved mapping named “{given}”"))
-        })?
+        store
+            .setting(&format!("mapping.{given}"))?
+            .ok_or_else(|| usage(format!("no mapping file or saved mapping named “{given}”")))?
     };
     let parsed: import::header::Mapping = serde_json::from_str(&text).map_err(|e| {
         usage(format!(
@@ -100,7 +100,8 @@ pub fn import(db: Option<PathBuf>, lang: Lang, args: &ImportArgs) -> Outcome {
     }
     let report = report?;
     if let Some(path) = &args.report {
-        let json = serde_json::to_string_pretty(&report).map_err(|e| Failure { exit: 1, message: e.to_string() })?;
+        let json = serde_json::to_string_pretty(&report)
+            .map_err(|e| Failure { exit: 1, message: e.to_string() })?;
         std::fs::write(path, json)
             .map_err(|e| usage(format!("cannot write the report to {}: {e}", path.display())))?;
     }
@@ -112,38 +113,111 @@ fn print_report(r: &ImportReport, lang: Lang) {
     let zh = lang == Lang::ZhCn;
     let mut out = std::io::stdout().lock();
     let enc = r.encoding.as_deref().map(|e| format!(", {e}")).unwrap_or_default();
-    let _ = writeln!(out, "{} ({}{enc}){}", r.file, r.format, if r.dry_run { if zh { " — 试运行，未写入" } else { " — dry run, nothing written" } } else { "" });
+    let _ = writeln!(
+        out,
+        "{} ({}{enc}){}",
+        r.file,
+        r.format,
+        if r.dry_run {
+            if zh {
+                " — 试运行，未写入"
+            } else {
+                " — dry run, nothing written"
+            }
+        } else {
+            ""
+        }
+    );
     for s in &r.sheets {
         let _ = if zh {
-            writeln!(out, "  {}: 表头在第 {} 行，{} 行 → 新增 {}，更新 {}，无变化 {}", s.name, s.header_row, s.rows, s.created, s.updated, s.unchanged)
+            writeln!(
+                out,
+                "  {}: 表头在第 {} 行，{} 行 → 新增 {}，更新 {}，无变化 {}",
+                s.name, s.header_row, s.rows, s.created, s.updated, s.unchanged
+            )
         } else {
-            writeln!(out, "  {}: header on row {}, {} rows → {} created, {} updated, {} unchanged", s.name, s.header_row, s.rows, s.created, s.updated, s.unchanged)
+            writeln!(
+                out,
+                "  {}: header on row {}, {} rows → {} created, {} updated, {} unchanged",
+                s.name, s.header_row, s.rows, s.created, s.updated, s.unchanged
+            )
         };
     }
     for s in &r.skipped_sheets {
-        let _ = writeln!(out, "  {}: {} ({})", s.name, if zh { "跳过" } else { "skipped" }, s.reason);
+        let _ =
+            writeln!(out, "  {}: {} ({})", s.name, if zh { "跳过" } else { "skipped" }, s.reason);
     }
     let _ = if zh {
-        writeln!(out, "共读 {} 行：新增 {}，更新 {}，无变化 {}，拒绝 {}，重复 {}，空行 {}，提醒 {}", r.rows_read, r.created, r.updated, r.unchanged, r.rejected.len(), r.duplicates.len(), r.blank_rows, r.warnings.len())
+        writeln!(
+            out,
+            "共读 {} 行：新增 {}，更新 {}，无变化 {}，拒绝 {}，重复 {}，空行 {}，提醒 {}",
+            r.rows_read,
+            r.created,
+            r.updated,
+            r.unchanged,
+            r.rejected.len(),
+            r.duplicates.len(),
+            r.blank_rows,
+            r.warnings.len()
+        )
     } else {
         writeln!(out, "{} rows read: {} created, {} updated, {} unchanged, {} rejected, {} duplicates, {} blank, {} warnings", r.rows_read, r.created, r.updated, r.unchanged, r.rejected.len(), r.duplicates.len(), r.blank_rows, r.warnings.len())
     };
     const SHOWN: usize = 50;
     for p in r.rejected.iter().take(SHOWN) {
-        let _ = writeln!(out, "  ✗ {} {} {:>6}  {}: {}", if zh { "拒绝" } else { "rejected" }, p.sheet, p.row, p.code, p.message);
+        let _ = writeln!(
+            out,
+            "  ✗ {} {} {:>6}  {}: {}",
+            if zh { "拒绝" } else { "rejected" },
+            p.sheet,
+            p.row,
+            p.code,
+            p.message
+        );
     }
     for p in r.warnings.iter().take(SHOWN) {
-        let _ = writeln!(out, "  ! {} {} {:>6}  {}: {}", if zh { "提醒" } else { "warning" }, p.sheet, p.row, p.code, p.message);
+        let _ = writeln!(
+            out,
+            "  ! {} {} {:>6}  {}: {}",
+            if zh { "提醒" } else { "warning" },
+            p.sheet,
+            p.row,
+            p.code,
+            p.message
+        );
     }
     for d in r.duplicates.iter().take(SHOWN) {
-        let _ = writeln!(out, "  = {} {} {:>6}  {} {} {}", if zh { "重复" } else { "duplicate" }, d.sheet, d.row, if zh { "同" } else { "same as" }, d.same_as_sheet, d.same_as_row);
+        let _ = writeln!(
+            out,
+            "  = {} {} {:>6}  {} {} {}",
+            if zh { "重复" } else { "duplicate" },
+            d.sheet,
+            d.row,
+            if zh { "同" } else { "same as" },
+            d.same_as_sheet,
+            d.same_as_row
+        );
     }
-    let more = r.rejected.len().saturating_sub(SHOWN) + r.warnings.len().saturating_sub(SHOWN) + r.duplicates.len().saturating_sub(SHOWN);
+    let more = r.rejected.len().saturating_sub(SHOWN)
+        + r.warnings.len().saturating_sub(SHOWN)
+        + r.duplicates.len().saturating_sub(SHOWN);
     if more > 0 {
-        let _ = writeln!(out, "  … {more} {}", if zh { "条未列出，完整清单见 --report" } else { "more not shown; --report PATH writes them all" });
+        let _ = writeln!(
+            out,
+            "  … {more} {}",
+            if zh {
+                "条未列出，完整清单见 --report"
+            } else {
+                "more not shown; --report PATH writes them all"
+            }
+        );
     }
     if let Some(b) = &r.batch_id {
-        let _ = writeln!(out, "batch {b}  ({} jiayuan import undo {b})", if zh { "撤销：" } else { "undo:" });
+        let _ = writeln!(
+            out,
+            "batch {b}  ({} jiayuan import undo {b})",
+            if zh { "撤销：" } else { "undo:" }
+        );
     }
     let _ = writeln!(out, "{:.2} s", r.seconds);
 }
@@ -164,7 +238,13 @@ pub fn history(db: Option<PathBuf>) -> Outcome {
     for b in import::batches(&store)? {
         println!(
             "{}  {}  {}  read {} created {} updated {} rejected {}{}",
-            b.id, b.at, b.file, b.rows_read, b.created, b.updated, b.rejected,
+            b.id,
+            b.at,
+            b.file,
+            b.rows_read,
+            b.created,
+            b.updated,
+            b.rejected,
             b.undone_at.map(|u| format!("  (undone {u})")).unwrap_or_default()
         );
     }
@@ -174,7 +254,11 @@ pub fn history(db: Option<PathBuf>) -> Outcome {
 pub fn export(db: Option<PathBuf>, file: &Path, filter: &Filter) -> Outcome {
     let mut store = open(db)?;
     let actor = actor(&store);
-    let n = jiayuan_core::export::export_residents(&mut Ctx::new(&mut store, &SystemClock, &actor), file, filter)?;
+    let n = jiayuan_core::export::export_residents(
+        &mut Ctx::new(&mut store, &SystemClock, &actor),
+        file,
+        filter,
+    )?;
     println!("{n} residents written to {}", file.display());
     Ok(())
 }
@@ -215,7 +299,14 @@ pub fn search(db: Option<PathBuf>, query: &str, limit: u32, json: bool) -> Outco
             .into_iter()
             .filter_map(|v| v.as_deref())
             .collect();
-        println!("{}\t{}\t{}\t{}\t{}", r.name, id_number, phone, place.join(" "), r.tags.join("、"));
+        println!(
+            "{}\t{}\t{}\t{}\t{}",
+            r.name,
+            id_number,
+            phone,
+            place.join(" "),
+            r.tags.join("、")
+        );
     }
     if found.is_empty() {
         eprintln!("no resident matches “{query}”");
@@ -249,7 +340,8 @@ pub fn demo(db: Option<PathBuf>, args: &DemoArgs) -> Outcome {
             for suffix in ["", "-wal", "-shm"] {
                 let p = PathBuf::from(format!("{}{suffix}", path.display()));
                 if p.exists() {
-                    std::fs::remove_file(&p).map_err(|e| usage(format!("cannot replace {}: {e}", p.display())))?;
+                    std::fs::remove_file(&p)
+                        .map_err(|e| usage(format!("cannot replace {}: {e}", p.display())))?;
                 }
             }
         }
@@ -260,7 +352,8 @@ pub fn demo(db: Option<PathBuf>, args: &DemoArgs) -> Outcome {
     let today = chrono_today();
     let started = std::time::Instant::now();
     let people = jiayuan_core::demo::people(args.seed, args.residents, today);
-    let n = residents::create_many(&mut Ctx::new(&mut store, &SystemClock, &actor), people, "demo")?;
+    let n =
+        residents::create_many(&mut Ctx::new(&mut store, &SystemClock, &actor), people, "demo")?;
     println!(
         "demo district {} with {n} residents in {} ({:.1} s)",
         jiayuan_core::demo::DEMO_DISTRICT,

@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "jiayuan", version, about = "Jiayuan Desk on the command line: rosters, residents, exports")]
+#[command(
+    name = "jiayuan",
+    version,
+    about = "Jiayuan Desk on the command line: rosters, residents, exports"
+)]
 struct Cli {
     /// The store (default: jiayuan.db in the per-user data folder the desktop app uses).
     #[arg(long, global = true, value_name = "PATH")]
@@ -46,9 +50,7 @@ enum ImportCmd {
     /// Import a resident roster (CSV/TSV/TXT, XLSX, XLS, ODS).
     Residents(ImportArgs),
     /// Undo a whole import batch.
-    Undo {
-        batch: String,
-    },
+    Undo { batch: String },
     /// List import batches, newest first.
     History,
 }

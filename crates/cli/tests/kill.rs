@@ -81,5 +81,8 @@ fn an_import_killed_mid_file_leaves_all_or_nothing() {
         }
         eprintln!("round {round}: killed at {threshold} WAL bytes (finished first: {finished}), residents {}", stats.residents);
     }
-    assert!(killed_before_commit > 0, "no round killed the import mid-file: the test proved nothing");
+    assert!(
+        killed_before_commit > 0,
+        "no round killed the import mid-file: the test proved nothing"
+    );
 }

@@ -77,8 +77,16 @@ fn the_shared_samples_import_exactly_as_expected() {
             None => {
                 assert_eq!(report["encoding"], case["encoding"], "{file}: encoding");
                 assert_eq!(report["created"], case["valid_unique"], "{file}: residents created");
-                assert_eq!(rejected_by_row(&report, file), expected_rejections(case), "{file}: rejections");
-                assert_eq!(duplicate_rows(&report, file), expected_duplicates(case), "{file}: duplicates");
+                assert_eq!(
+                    rejected_by_row(&report, file),
+                    expected_rejections(case),
+                    "{file}: rejections"
+                );
+                assert_eq!(
+                    duplicate_rows(&report, file),
+                    expected_duplicates(case),
+                    "{file}: duplicates"
+                );
             }
             Some(sheets) => {
                 for sheet in sheets.as_array().expect("sheets") {
@@ -90,8 +98,16 @@ fn the_shared_samples_import_exactly_as_expected() {
                         .find(|s| s["name"] == name)
                         .unwrap_or_else(|| panic!("{file}: sheet {name} not imported: {report}"));
                     assert_eq!(got["created"], sheet["valid_unique"], "{file}/{name}: created");
-                    assert_eq!(rejected_by_row(&report, name), expected_rejections(sheet), "{file}/{name}: rejections");
-                    assert_eq!(duplicate_rows(&report, name), expected_duplicates(sheet), "{file}/{name}: duplicates");
+                    assert_eq!(
+                        rejected_by_row(&report, name),
+                        expected_rejections(sheet),
+                        "{file}/{name}: rejections"
+                    );
+                    assert_eq!(
+                        duplicate_rows(&report, name),
+                        expected_duplicates(sheet),
+                        "{file}/{name}: duplicates"
+                    );
                 }
                 let skipped: Vec<&str> = report["skipped_sheets"]
                     .as_array()
@@ -99,7 +115,12 @@ fn the_shared_samples_import_exactly_as_expected() {
                     .iter()
                     .map(|s| s["name"].as_str().expect("name"))
                     .collect();
-                let want: Vec<&str> = case["skipped_sheets"].as_array().expect("skipped").iter().map(|s| s.as_str().expect("name")).collect();
+                let want: Vec<&str> = case["skipped_sheets"]
+                    .as_array()
+                    .expect("skipped")
+                    .iter()
+                    .map(|s| s.as_str().expect("name"))
+                    .collect();
                 assert_eq!(skipped, want, "{file}: skipped sheets");
             }
         }

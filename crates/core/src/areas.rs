@@ -84,7 +84,9 @@ impl Resolver {
         }
         let hash = place_hash(place);
         let same = |(s, c, g): &PlaceKey| {
-            s.as_deref() == place.street && c.as_deref() == place.community && g.as_deref() == place.grid
+            s.as_deref() == place.street
+                && c.as_deref() == place.community
+                && g.as_deref() == place.grid
         };
         if let Some(hit) = self.places.get(&hash).and_then(|b| b.iter().find(|(k, _)| same(k))) {
             return Ok(hit.1.clone());
@@ -99,7 +101,11 @@ impl Resolver {
         Ok(area)
     }
 
-    fn resolve_uncached(&mut self, w: &mut Write<'_>, place: &Place<'_>) -> Result<Option<AreaRef>> {
+    fn resolve_uncached(
+        &mut self,
+        w: &mut Write<'_>,
+        place: &Place<'_>,
+    ) -> Result<Option<AreaRef>> {
         let district = self.district(w)?;
         let street = match place.street {
             Some(s) => Some(self.child(w, Some(&district.id), Level::Street, s)?),
@@ -144,7 +150,8 @@ impl Resolver {
             return Ok(d.clone());
         }
         let name: String =
-            w.tx().query_row("SELECT district FROM device WHERE singleton = 1", [], |r| r.get(0))?;
+            w.tx()
+                .query_row("SELECT district FROM device WHERE singleton = 1", [], |r| r.get(0))?;
         let id = self.child(w, None, Level::District, &name)?;
         self.district = Some(id.clone());
         Ok(id)

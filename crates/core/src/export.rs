@@ -14,12 +14,35 @@ use crate::write::AuditEntry;
 
 /// The exported columns: the same headers the importer recognises, so an export re-imports.
 pub const COLUMNS: [&str; 14] = [
-    "姓名", "性别", "身份证号码", "联系电话", "出生日期", "所属街道", "所属社区", "网格", "楼栋",
-    "单元", "房号", "住址", "人员类别", "备注",
+    "姓名",
+    "性别",
+    "身份证号码",
+    "联系电话",
+    "出生日期",
+    "所属街道",
+    "所属社区",
+    "网格",
+    "楼栋",
+    "单元",
+    "房号",
+    "住址",
+    "人员类别",
+    "备注",
 ];
 /// The template's columns; identity number and phone are formatted as text.
-const TEMPLATE: [&str; 11] =
-    ["姓名", "性别", "身份证号码", "联系电话", "所属社区", "网格", "楼栋", "单元", "房号", "人员类别", "备注"];
+const TEMPLATE: [&str; 11] = [
+    "姓名",
+    "性别",
+    "身份证号码",
+    "联系电话",
+    "所属社区",
+    "网格",
+    "楼栋",
+    "单元",
+    "房号",
+    "人员类别",
+    "备注",
+];
 
 /// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, carriage return)
 /// gets a leading apostrophe, which Excel and LibreOffice show as plain text.
@@ -34,7 +57,9 @@ fn cells(r: &Resident, attribute_keys: &[String]) -> Vec<String> {
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut row = vec![
         r.name.clone(),
-        r.sex.map(|s| if s == residents::Sex::Male { "男" } else { "女" }.to_owned()).unwrap_or_default(),
+        r.sex
+            .map(|s| if s == residents::Sex::Male { "男" } else { "女" }.to_owned())
+            .unwrap_or_default(),
         o(&r.id_number),
         o(&r.phone),
         r.birth_date.map(|d| d.to_string()).unwrap_or_default(),
@@ -146,7 +171,10 @@ pub fn export_residents(ctx: &mut Ctx<'_>, path: &Path, filter: &Filter) -> Resu
 pub fn write_template(path: &Path) -> Result<()> {
     let mut book = Workbook::new();
     let text = Format::new().set_num_format("@");
-    let head = Format::new().set_bold().set_background_color("#DDEBF7").set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
+    let head = Format::new()
+        .set_bold()
+        .set_background_color("#DDEBF7")
+        .set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
     let sheet: &mut Worksheet = book.add_worksheet();
     sheet.set_name("居民花名册").map_err(xlsx_err)?;
     for (c, h) in TEMPLATE.iter().enumerate() {

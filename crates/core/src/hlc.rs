@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Packed as `millis << 16 | counter` in an `i64`, so SQLite compares stamps as integers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Hlc(pub i64);
 
 const COUNTER_BITS: u32 = 16;

@@ -88,11 +88,19 @@ mod tests {
 
     #[test]
     fn messages_mask_identity_numbers_and_phones() {
-        let issue = RowIssue { field: "id_number", code: IssueCode::InvalidIdNumber, value: Some("330402198001011235".into()) };
+        let issue = RowIssue {
+            field: "id_number",
+            code: IssueCode::InvalidIdNumber,
+            value: Some("330402198001011235".into()),
+        };
         let m = issue_message(Lang::ZhCn, &issue);
         assert!(m.contains("330402********1235"), "{m}");
         assert!(!m.contains("19800101"), "the birth date part is hidden: {m}");
-        let phone = RowIssue { field: "phone", code: IssueCode::InvalidPhone, value: Some("1381234567".into()) };
+        let phone = RowIssue {
+            field: "phone",
+            code: IssueCode::InvalidPhone,
+            value: Some("1381234567".into()),
+        };
         assert!(issue_message(Lang::En, &phone).contains("138***4567"));
     }
 }

@@ -17,8 +17,8 @@ pub mod residents;
 pub mod store;
 pub mod write;
 
+pub use chrono;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{Actor, Ctx};
 pub use error::{CoreError, Result};
 pub use store::Store;
-pub use chrono;

@@ -70,11 +70,10 @@ pub(crate) fn run<T>(
 ) -> Result<T> {
     let site_id = store.device().site_id.clone();
     let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let (last_hlc, next_seq): (i64, i64) = tx.query_row(
-        "SELECT last_hlc, next_seq FROM device WHERE singleton = 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (last_hlc, next_seq): (i64, i64) =
+        tx.query_row("SELECT last_hlc, next_seq FROM device WHERE singleton = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     let prev_hash: Option<String> = tx
         .query_row("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
         .optional()?;

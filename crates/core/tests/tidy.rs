@@ -30,8 +30,17 @@ fn core_sources() -> Vec<(String, String)> {
 
 #[test]
 fn domain_tables_are_written_only_by_the_write_path_modules() {
-    let tables = ["residents", "resident_tags", "areas", "tags", "tag_aliases", "batches", "residents_fts"];
-    let allowed = ["residents/writer.rs", "residents/tags.rs", "residents/bulk.rs", "areas.rs", "import/run.rs", "import/undo.rs", "write.rs"];
+    let tables =
+        ["residents", "resident_tags", "areas", "tags", "tag_aliases", "batches", "residents_fts"];
+    let allowed = [
+        "residents/writer.rs",
+        "residents/tags.rs",
+        "residents/bulk.rs",
+        "areas.rs",
+        "import/run.rs",
+        "import/undo.rs",
+        "write.rs",
+    ];
     let mut offenders = Vec::new();
     for (file, text) in core_sources() {
         if allowed.contains(&file.as_str()) || file.ends_with("tests.rs") {
@@ -40,7 +49,12 @@ fn domain_tables_are_written_only_by_the_write_path_modules() {
         let upper = text.to_uppercase();
         for t in tables {
             let t = t.to_uppercase();
-            for verb in [format!("INSERT INTO {t} "), format!("INSERT OR IGNORE INTO {t} "), format!("UPDATE {t} SET"), format!("DELETE FROM {t} ")] {
+            for verb in [
+                format!("INSERT INTO {t} "),
+                format!("INSERT OR IGNORE INTO {t} "),
+                format!("UPDATE {t} SET"),
+                format!("DELETE FROM {t} "),
+            ] {
                 if upper.contains(&verb) {
                     offenders.push(format!("{file}: {verb}"));
                 }

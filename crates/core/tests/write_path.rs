@@ -35,7 +35,8 @@ fn valid_ids() -> (String, String) {
 /// Replaces the 18th character with the right check character.
 fn check(id: &str) -> String {
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = id.chars().take(17).zip(W).map(|(c, w)| c.to_digit(10).expect("digit") * w).sum();
+    let sum: u32 =
+        id.chars().take(17).zip(W).map(|(c, w)| c.to_digit(10).expect("digit") * w).sum();
     let c = b"10X98765432"[(sum % 11) as usize] as char;
     format!("{}{c}", &id[..17])
 }
@@ -72,13 +73,15 @@ fn a_rejected_command_writes_nothing() {
     let clock = ManualClock::fixed();
     let actor = actor();
     let (a, _) = valid_ids();
-    residents::create(&mut Ctx::new(&mut store, &clock, &actor), draft("张三", &a)).expect("create");
+    residents::create(&mut Ctx::new(&mut store, &clock, &actor), draft("张三", &a))
+        .expect("create");
     let before = stats(&store);
     // The same identity number again: refused by core, and the transaction leaves no trace.
     let err = residents::create(&mut Ctx::new(&mut store, &clock, &actor), draft("李四", &a))
         .expect_err("duplicate identity");
     assert_eq!(err.code(), "invalid");
-    let bad = ResidentDraft { name: " ".into(), phone: Some("13812345678".into()), ..Default::default() };
+    let bad =
+        ResidentDraft { name: " ".into(), phone: Some("13812345678".into()), ..Default::default() };
     residents::create(&mut Ctx::new(&mut store, &clock, &actor), bad).expect_err("no name");
     assert_eq!(stats(&store), before, "a failed command must leave every table as it was");
 }
@@ -97,8 +100,8 @@ fn editing_writes_a_clock_for_each_changed_field_only() {
         room: Some(Some("302".into())),
         ..ResidentPatch::default()
     };
-    let edited = residents::update(&mut Ctx::new(&mut store, &clock, &actor), &r.id, patch)
-        .expect("update");
+    let edited =
+        residents::update(&mut Ctx::new(&mut store, &clock, &actor), &r.id, patch).expect("update");
     assert_eq!(edited.phone.as_deref(), Some("13812345678"), "phones are normalised");
     let s = stats(&store);
     assert_eq!(s.field_clocks, 2, "phone and room changed, nothing else");
@@ -113,8 +116,10 @@ fn editing_writes_a_clock_for_each_changed_field_only() {
     residents::update(&mut Ctx::new(&mut store, &clock, &actor), &r.id, unchanged)
         .expect_err("an edit that changes nothing is refused");
     assert_eq!(stats(&store), before);
-    assert!(residents::search(&store, "5678", 10).expect("search").iter().any(|x| x.id == r.id),
-        "the edited phone is searchable");
+    assert!(
+        residents::search(&store, "5678", 10).expect("search").iter().any(|x| x.id == r.id),
+        "the edited phone is searchable"
+    );
 }
 
 fn write_csv(dir: &std::path::Path, name: &str, body: &str) -> std::path::PathBuf {
@@ -197,8 +202,14 @@ fn reimporting_updates_changed_fields_and_undo_restores_them_except_later_edits(
     let first = write_csv(dir.path(), "a.csv", "姓名,联系电话,所属社区,网格,楼栋,人员类别\n王五,13900000001,建设社区,第1网格,1幢,\n赵六,13900000002,建设社区,第1网格,2幢,慢性病\n");
     let opts = ImportOptions::default();
     let run = |store: &mut Store, path: &std::path::Path| {
-        import::import_file(&mut Ctx::new(store, &clock, &actor), path, &opts, &mut |_| {}, &AtomicBool::new(false))
-            .expect("import")
+        import::import_file(
+            &mut Ctx::new(store, &clock, &actor),
+            path,
+            &opts,
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )
+        .expect("import")
     };
     run(&mut store, &first);
     clock.advance_ms(1000);
@@ -239,14 +250,32 @@ fn undoing_a_first_import_removes_everyone_it_created() {
     let clock = ManualClock::fixed();
     let actor = actor();
     let path = write_csv(dir.path(), "r.csv", &roster(1200, 0));
-    let report = import::import_file(&mut Ctx::new(&mut store, &clock, &actor), &path, &ImportOptions::default(), &mut |_| {}, &AtomicBool::new(false)).expect("import");
-    let undo = import::undo_batch(&mut Ctx::new(&mut store, &clock, &actor), report.batch_id.as_deref().expect("batch")).expect("undo");
+    let report = import::import_file(
+        &mut Ctx::new(&mut store, &clock, &actor),
+        &path,
+        &ImportOptions::default(),
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("import");
+    let undo = import::undo_batch(
+        &mut Ctx::new(&mut store, &clock, &actor),
+        report.batch_id.as_deref().expect("batch"),
+    )
+    .expect("undo");
     assert_eq!(undo.removed, 1200);
     let s = stats(&store);
     assert_eq!(s.residents, 0);
     assert_eq!(s.searchable, 0, "removed residents leave search");
     // The same roster imports again afterwards: tombstones claim no identity.
-    let again = import::import_file(&mut Ctx::new(&mut store, &clock, &actor), &path, &ImportOptions::default(), &mut |_| {}, &AtomicBool::new(false)).expect("import again");
+    let again = import::import_file(
+        &mut Ctx::new(&mut store, &clock, &actor),
+        &path,
+        &ImportOptions::default(),
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("import again");
     assert_eq!(again.created, 1200);
 }
 
@@ -260,7 +289,8 @@ fn an_export_is_recorded_and_never_writes_a_formula() {
     let mut evil = draft("=HYPERLINK(\"http://x\")", &a);
     evil.notes = Some("@SUM(1)".into());
     residents::create(&mut Ctx::new(&mut store, &clock, &actor), evil).expect("create");
-    residents::create(&mut Ctx::new(&mut store, &clock, &actor), draft("李四", &b)).expect("create");
+    residents::create(&mut Ctx::new(&mut store, &clock, &actor), draft("李四", &b))
+        .expect("create");
     let before = stats(&store);
     let out = dir.path().join("out.csv");
     let n = jiayuan_core::export::export_residents(

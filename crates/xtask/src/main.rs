@@ -11,7 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 fn run(program: &str, args: &[&str]) -> Result<(), String> {
@@ -44,14 +48,19 @@ fn apt_install(packages: &[&str]) -> Result<(), String> {
             !Command::new("dpkg")
                 .args(["-s", p])
                 .output()
-                .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("Status: install ok installed"))
+                .map(|o| {
+                    o.status.success()
+                        && String::from_utf8_lossy(&o.stdout)
+                            .contains("Status: install ok installed")
+                })
                 .unwrap_or(false)
         })
         .collect();
     if missing.is_empty() {
         return Ok(());
     }
-    let root_user = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let root_user =
+        Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
     let (program, mut args): (&str, Vec<&str>) =
         if root_user { ("apt-get", vec![]) } else { ("sudo", vec!["apt-get"]) };
     let mut update = args.clone();
@@ -82,7 +91,8 @@ fn test() -> Result<(), String> {
 /// once the shell exists).
 fn run_app() -> Result<(), String> {
     run("cargo", &["build", "--release", "-p", "jiayuan-cli"])?;
-    let exe = root().join("target/release").join(if cfg!(windows) { "jiayuan.exe" } else { "jiayuan" });
+    let exe =
+        root().join("target/release").join(if cfg!(windows) { "jiayuan.exe" } else { "jiayuan" });
     let exe = exe.to_string_lossy().into_owned();
     // `demo` refuses (exit 2) when the demo store already has residents: that is fine here.
     let _ = run(&exe, &["demo"]);
@@ -91,7 +101,8 @@ fn run_app() -> Result<(), String> {
 }
 
 fn demo_db() -> String {
-    let out = Command::new(root().join("target/release/jiayuan")).args(["demo", "--where"]).output();
+    let out =
+        Command::new(root().join("target/release/jiayuan")).args(["demo", "--where"]).output();
     out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
 }
 

@@ -62,7 +62,8 @@ pub fn parse_id_number(raw: &str, today: NaiveDate) -> Result<IdNumber, IdError>
             first17.extend_from_slice(&bytes[..6]);
             first17.extend_from_slice(b"19");
             first17.extend_from_slice(&bytes[6..15]);
-            let mut upgraded = String::from_utf8(first17.clone()).map_err(|_| IdError::Characters)?;
+            let mut upgraded =
+                String::from_utf8(first17.clone()).map_err(|_| IdError::Characters)?;
             upgraded.push(check_char(&first17));
             upgraded
         }
@@ -89,7 +90,6 @@ pub fn parse_id_number(raw: &str, today: NaiveDate) -> Result<IdNumber, IdError>
     let sex = if (b[16] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female };
     Ok(IdNumber { number, birth_date, sex })
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -130,15 +130,20 @@ mod tests {
     fn each_rule_has_its_reason() {
         assert_eq!(parse_id_number("1234", today()), Err(IdError::Length));
         assert_eq!(parse_id_number("11010519491231002Y", today()), Err(IdError::Characters));
-        assert_eq!(parse_id_number(&with_check("11010519490231002"), today()), Err(IdError::BirthDate));
-        assert_eq!(parse_id_number(&with_check("11010520300101002"), today()), Err(IdError::Future));
+        assert_eq!(
+            parse_id_number(&with_check("11010519490231002"), today()),
+            Err(IdError::BirthDate)
+        );
+        assert_eq!(
+            parse_id_number(&with_check("11010520300101002"), today()),
+            Err(IdError::Future)
+        );
         assert_eq!(parse_id_number("110105194912310021", today()), Err(IdError::Checksum));
     }
 
     fn first17() -> impl Strategy<Value = String> {
-        (0u32..1_000_000, 1900i32..2026, 1u32..=12, 1u32..=28, 0u32..1000).prop_map(
-            |(region, y, m, d, seq)| format!("{region:06}{y:04}{m:02}{d:02}{seq:03}"),
-        )
+        (0u32..1_000_000, 1900i32..2026, 1u32..=12, 1u32..=28, 0u32..1000)
+            .prop_map(|(region, y, m, d, seq)| format!("{region:06}{y:04}{m:02}{d:02}{seq:03}"))
     }
 
     proptest! {

@@ -1,7 +1,7 @@
 //! Identity numbers, phones and text normalisation: the rules every roster row is judged by,
 //! and the masks that keep identity numbers and phones out of lists and messages.
 
-mod id_number;
+pub mod id_number;
 mod phone;
 
 pub use id_number::{parse_id_number, IdError, IdNumber};

@@ -91,7 +91,14 @@ mod tests {
 
     #[test]
     fn mobiles_in_every_office_spelling() {
-        for raw in ["13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678", "0086-13812345678", "１３８１２３４５６７８"] {
+        for raw in [
+            "13812345678",
+            "138 1234 5678",
+            "138-1234-5678",
+            "+86 138 1234 5678",
+            "0086-13812345678",
+            "１３８１２３４５６７８",
+        ] {
             let p = parse_phone(raw).unwrap_or_else(|_| panic!("{raw} should parse"));
             assert_eq!(p.number, "13812345678");
             assert_eq!(p.kind, PhoneKind::Mobile);
@@ -108,7 +115,16 @@ mod tests {
 
     #[test]
     fn other_shapes_are_invalid() {
-        for raw in ["1381234", "12812345678", "138123456789", "81234567", "0573-123", "138x2345678", "无", "00573-81234567"] {
+        for raw in [
+            "1381234",
+            "12812345678",
+            "138123456789",
+            "81234567",
+            "0573-123",
+            "138x2345678",
+            "无",
+            "00573-81234567",
+        ] {
             assert_eq!(parse_phone(raw), Err(PhoneError::Invalid), "{raw}");
         }
     }

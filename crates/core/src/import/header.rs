@@ -72,39 +72,167 @@ impl Field {
 
 /// Header names by field, already in matching form (lower case, no spaces).
 const SYNONYMS: &[(Field, &[&str])] = &[
-    (Field::Name, &["姓名", "居民姓名", "人员姓名", "户主姓名", "名字", "姓名(必填)", "name", "fullname", "residentname"]),
+    (
+        Field::Name,
+        &[
+            "姓名",
+            "居民姓名",
+            "人员姓名",
+            "户主姓名",
+            "名字",
+            "姓名(必填)",
+            "name",
+            "fullname",
+            "residentname",
+        ],
+    ),
     (Field::Sex, &["性别", "sex", "gender"]),
-    (Field::IdNumber, &["身份证号码", "身份证号", "身份证", "公民身份号码", "公民身份证号码", "证件号码", "身份证件号码", "证件号", "idnumber", "idno", "idno.", "idcard", "idcardnumber", "nationalid", "identitynumber"]),
-    (Field::Phone, &["联系电话", "手机号码", "手机号", "手机", "移动电话", "联系方式", "电话", "电话号码", "本人电话", "phone", "mobile", "mobilephone", "tel", "telephone", "phonenumber"]),
-    (Field::Street, &["街道", "所属街道", "街道(镇)", "镇街", "乡镇(街道)", "镇(街道)", "street", "subdistrict"]),
-    (Field::Community, &["所属社区", "社区", "社区名称", "居委会", "村(社区)", "社区(村)", "所在社区", "community", "neighbourhood", "neighborhood"]),
+    (
+        Field::IdNumber,
+        &[
+            "身份证号码",
+            "身份证号",
+            "身份证",
+            "公民身份号码",
+            "公民身份证号码",
+            "证件号码",
+            "身份证件号码",
+            "证件号",
+            "idnumber",
+            "idno",
+            "idno.",
+            "idcard",
+            "idcardnumber",
+            "nationalid",
+            "identitynumber",
+        ],
+    ),
+    (
+        Field::Phone,
+        &[
+            "联系电话",
+            "手机号码",
+            "手机号",
+            "手机",
+            "移动电话",
+            "联系方式",
+            "电话",
+            "电话号码",
+            "本人电话",
+            "phone",
+            "mobile",
+            "mobilephone",
+            "tel",
+            "telephone",
+            "phonenumber",
+        ],
+    ),
+    (
+        Field::Street,
+        &[
+            "街道",
+            "所属街道",
+            "街道(镇)",
+            "镇街",
+            "乡镇(街道)",
+            "镇(街道)",
+            "street",
+            "subdistrict",
+        ],
+    ),
+    (
+        Field::Community,
+        &[
+            "所属社区",
+            "社区",
+            "社区名称",
+            "居委会",
+            "村(社区)",
+            "社区(村)",
+            "所在社区",
+            "community",
+            "neighbourhood",
+            "neighborhood",
+        ],
+    ),
     (Field::Grid, &["网格", "所属网格", "网格名称", "网格号", "网格编号", "grid", "gridname"]),
     (Field::Building, &["楼栋", "楼号", "幢", "栋", "楼幢", "楼栋号", "幢号", "building", "bldg"]),
     (Field::Unit, &["单元", "单元号", "unit"]),
-    (Field::Room, &["房号", "室", "房间号", "门牌号", "户号", "室号", "room", "roomno", "apartment", "flat"]),
-    (Field::Address, &["住址", "家庭住址", "现住址", "居住地址", "详细地址", "地址", "户籍地址", "address", "homeaddress"]),
-    (Field::Tags, &["人员类别", "人员类型", "人员分类", "标签", "特殊人群", "重点人群", "人群类别", "类别", "tags", "tag", "category", "categories"]),
+    (
+        Field::Room,
+        &["房号", "室", "房间号", "门牌号", "户号", "室号", "room", "roomno", "apartment", "flat"],
+    ),
+    (
+        Field::Address,
+        &[
+            "住址",
+            "家庭住址",
+            "现住址",
+            "居住地址",
+            "详细地址",
+            "地址",
+            "户籍地址",
+            "address",
+            "homeaddress",
+        ],
+    ),
+    (
+        Field::Tags,
+        &[
+            "人员类别",
+            "人员类型",
+            "人员分类",
+            "标签",
+            "特殊人群",
+            "重点人群",
+            "人群类别",
+            "类别",
+            "tags",
+            "tag",
+            "category",
+            "categories",
+        ],
+    ),
     (Field::Notes, &["备注", "说明", "备注说明", "notes", "note", "remarks", "remark", "comments"]),
-    (Field::BirthDate, &["出生日期", "出生年月", "出生年月日", "生日", "birthdate", "dateofbirth", "dob", "birthday"]),
+    (
+        Field::BirthDate,
+        &[
+            "出生日期",
+            "出生年月",
+            "出生年月日",
+            "生日",
+            "birthdate",
+            "dateofbirth",
+            "dob",
+            "birthday",
+        ],
+    ),
 ];
 
 /// Second phone columns: kept as an attribute beside the main phone, used as the phone only
 /// when no other phone column exists.
-const LANDLINE_HEADERS: &[&str] = &["固定电话", "座机", "家庭电话", "宅电", "landline", "homephone"];
+const LANDLINE_HEADERS: &[&str] =
+    &["固定电话", "座机", "家庭电话", "宅电", "landline", "homephone"];
 
 /// The matching form of a header cell: case-folded, spaces removed, and template decorations
 /// (a trailing `*` or `：`, a bracketed hint such as `(必填)` or `（选填）`) dropped.
 pub fn normalise_header(text: &str) -> String {
     let half = crate::identity::to_halfwidth(text);
-    let mut s: String =
-        half.chars().filter(|c| !c.is_whitespace() && *c != '\u{feff}').flat_map(char::to_lowercase).collect();
+    let mut s: String = half
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{feff}')
+        .flat_map(char::to_lowercase)
+        .collect();
     loop {
         let before = s.len();
         s = s.trim_end_matches(['*', ':', '：', '＊']).trim_start_matches(['*', '＊']).to_owned();
         if let Some(open) = s.rfind('(') {
             if s.ends_with(')') && open > 0 {
                 let hint = &s[open + 1..s.len() - 1];
-                if ["必填", "选填", "可选", "必须", "required", "optional", "18位", "11位"].contains(&hint) || hint.contains('填') {
+                if ["必填", "选填", "可选", "必须", "required", "optional", "18位", "11位"]
+                    .contains(&hint)
+                    || hint.contains('填')
+                {
                     s.truncate(open);
                 }
             }
@@ -247,13 +375,20 @@ mod tests {
     fn row(n: u32, cells: &[&str]) -> RawRow {
         RawRow {
             row: n,
-            cells: cells.iter().map(|c| if c.is_empty() { Cell::Empty } else { Cell::Text((*c).into()) }).collect(),
+            cells: cells
+                .iter()
+                .map(|c| if c.is_empty() { Cell::Empty } else { Cell::Text((*c).into()) })
+                .collect(),
         }
     }
 
     #[test]
     fn the_header_is_found_below_a_title_row() {
-        let rows = [row(1, &["XX社区居民花名册", "", ""]), row(2, &["序号", "姓名", "身份证号码", "联系电话", "网格"]), row(3, &["1", "张三", "", "", ""])];
+        let rows = [
+            row(1, &["XX社区居民花名册", "", ""]),
+            row(2, &["序号", "姓名", "身份证号码", "联系电话", "网格"]),
+            row(3, &["1", "张三", "", "", ""]),
+        ];
         let h = detect(&rows, None).expect("header");
         assert_eq!(h.row, 2);
         assert_eq!(h.columns[1], ColumnRole::Field(Field::Name));
@@ -262,8 +397,20 @@ mod tests {
 
     #[test]
     fn decorations_case_and_spaces_do_not_hide_a_field() {
-        for text in ["姓名*", "姓 名", "身份证号码(必填)", "身份证号码（必填）", "Phone ", "ID Number", "联系电话："] {
-            assert!(known_field(&normalise_header(text)).is_some(), "{text} → {}", normalise_header(text));
+        for text in [
+            "姓名*",
+            "姓 名",
+            "身份证号码(必填)",
+            "身份证号码（必填）",
+            "Phone ",
+            "ID Number",
+            "联系电话：",
+        ] {
+            assert!(
+                known_field(&normalise_header(text)).is_some(),
+                "{text} → {}",
+                normalise_header(text)
+            );
         }
     }
 
@@ -278,13 +425,21 @@ mod tests {
         assert_eq!(h.columns[1], ColumnRole::Field(Field::Phone));
         assert_eq!(h.columns[2], ColumnRole::ExtraPhone("固定电话".into()));
         let only_landline = detect(&[row(1, &["姓名", "固定电话", "社区"])], None).expect("header");
-        assert_eq!(only_landline.columns[1], ColumnRole::Field(Field::Phone), "a landline alone is the phone");
+        assert_eq!(
+            only_landline.columns[1],
+            ColumnRole::Field(Field::Phone),
+            "a landline alone is the phone"
+        );
     }
 
     #[test]
     fn a_mapping_overrides_and_can_ignore() {
         let m = Mapping {
-            columns: [("户主电话".to_owned(), "phone".to_owned()), ("序号".to_owned(), "ignore".to_owned())].into(),
+            columns: [
+                ("户主电话".to_owned(), "phone".to_owned()),
+                ("序号".to_owned(), "ignore".to_owned()),
+            ]
+            .into(),
         };
         let h = detect(&[row(1, &["序号", "姓名", "户主电话", "社区"])], Some(&m)).expect("header");
         assert_eq!(h.columns[0], ColumnRole::Ignore);

@@ -4,10 +4,10 @@
 pub mod header;
 pub mod issue;
 pub mod read;
-pub mod row;
-pub mod source;
 pub mod report;
+pub mod row;
 mod run;
+pub mod source;
 mod undo;
 
 pub use report::{Duplicate, ImportReport, Progress, RowProblem, SheetReport, SkippedSheet};

@@ -13,6 +13,8 @@ use crate::residents::{ResidentDraft, Sex};
 /// The longest cell a row may hold.
 pub const MAX_CELL_BYTES: usize = 64 * 1024;
 
+// Most rows are valid: boxing the large variant would add an allocation to nearly every row.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowOutcome {
     Blank,
@@ -96,11 +98,14 @@ pub fn judge(row: &RawRow, header: &Header, today: NaiveDate) -> RowOutcome {
     if row.is_blank() {
         return RowOutcome::Blank;
     }
-    if let Some(long) = row.cells.iter().find(|c| matches!(c, Cell::Text(s) if s.len() > MAX_CELL_BYTES)) {
-        let field = match row.cells.iter().position(|c| c == long).and_then(|i| header.columns.get(i)) {
-            Some(ColumnRole::Field(f)) => f.key(),
-            _ => "attributes",
-        };
+    if let Some(long) =
+        row.cells.iter().find(|c| matches!(c, Cell::Text(s) if s.len() > MAX_CELL_BYTES))
+    {
+        let field =
+            match row.cells.iter().position(|c| c == long).and_then(|i| header.columns.get(i)) {
+                Some(ColumnRole::Field(f)) => f.key(),
+                _ => "attributes",
+            };
         return reject(field, IssueCode::CellTooLong, None);
     }
     let mut d = ResidentDraft::default();
@@ -156,12 +161,18 @@ pub fn judge(row: &RawRow, header: &Header, today: NaiveDate) -> RowOutcome {
     }
     let id = match id_raw {
         IdCell::Absent => None,
-        IdCell::Mangled(v) => return reject("id_number", IssueCode::IdNumberMangledByExcel, Some(v)),
+        IdCell::Mangled(v) => {
+            return reject("id_number", IssueCode::IdNumberMangledByExcel, Some(v))
+        }
         IdCell::Text(v) => match identity::parse_id_number(&v, today) {
             Ok(id) => Some(id),
-            Err(IdError::Length | IdError::Characters | IdError::BirthDate | IdError::Future | IdError::Checksum) => {
-                return reject("id_number", IssueCode::InvalidIdNumber, Some(v))
-            }
+            Err(
+                IdError::Length
+                | IdError::Characters
+                | IdError::BirthDate
+                | IdError::Future
+                | IdError::Checksum,
+            ) => return reject("id_number", IssueCode::InvalidIdNumber, Some(v)),
         },
     };
     // Phones: the phone column may hold several; the first valid one is the phone, the rest
@@ -181,7 +192,8 @@ pub fn judge(row: &RawRow, header: &Header, today: NaiveDate) -> RowOutcome {
         }
     }
     for (h, raw) in extra_phones {
-        let parsed: Vec<String> = identity::parse_phones(&raw).into_iter().flatten().map(|p| p.number).collect();
+        let parsed: Vec<String> =
+            identity::parse_phones(&raw).into_iter().flatten().map(|p| p.number).collect();
         if d.phone.is_none() && phone_raw.is_none() && !parsed.is_empty() {
             d.phone = Some(parsed[0].clone());
             if parsed.len() > 1 {
@@ -204,12 +216,20 @@ pub fn judge(row: &RawRow, header: &Header, today: NaiveDate) -> RowOutcome {
         Some(id) => {
             if let Some(s) = sex {
                 if s != id.sex {
-                    warnings.push(RowIssue { field: "sex", code: IssueCode::SexConflictsWithId, value: sex_raw.clone() });
+                    warnings.push(RowIssue {
+                        field: "sex",
+                        code: IssueCode::SexConflictsWithId,
+                        value: sex_raw.clone(),
+                    });
                 }
             }
             if let Some(b) = birth {
                 if b != id.birth_date {
-                    warnings.push(RowIssue { field: "birth_date", code: IssueCode::BirthDateConflictsWithId, value: birth_raw.clone() });
+                    warnings.push(RowIssue {
+                        field: "birth_date",
+                        code: IssueCode::BirthDateConflictsWithId,
+                        value: birth_raw.clone(),
+                    });
                 }
             }
             d.sex = Some(id.sex);

@@ -48,7 +48,9 @@ pub fn import_file(
 ) -> Result<ImportReport> {
     let started = Instant::now();
     let mut input = super::read::open(path, &opts.limits)?;
-    let file = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let file = path
+        .file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let today = ctx.clock.now().date_naive();
     let lang = opts.lang.unwrap_or_else(Lang::from_env);
     let dry_run = opts.dry_run;
@@ -59,13 +61,25 @@ pub fn import_file(
         for (index, info) in sheets.iter().enumerate() {
             if let Some(only) = &opts.sheet {
                 if &info.name != only {
-                    run.report.skipped_sheets.push(SkippedSheet { name: info.name.clone(), reason: "not_selected".into() });
+                    run.report.skipped_sheets.push(SkippedSheet {
+                        name: info.name.clone(),
+                        reason: "not_selected".into(),
+                    });
                     continue;
                 }
             }
-            run.sheet(w, input.as_mut(), index, &info.name, opts.mapping.as_ref(), today, cancel, &mut |done| {
-                progress(Progress { rows_done: done, rows_expected: expected.max(done) })
-            })?;
+            run.sheet(
+                w,
+                input.as_mut(),
+                index,
+                &info.name,
+                opts.mapping.as_ref(),
+                today,
+                cancel,
+                &mut |done| {
+                    progress(Progress { rows_done: done, rows_expected: expected.max(done) })
+                },
+            )?;
         }
         if let Some(only) = &opts.sheet {
             if !sheets.iter().any(|s| &s.name == only) {
@@ -135,7 +149,9 @@ struct Run {
 
 impl Run {
     fn new(w: &mut Write<'_>, file: &str, input: &dyn Input, lang: Lang) -> Result<Run> {
-        let live: i64 = w.tx().query_row("SELECT count(*) FROM residents WHERE deleted = 0", [], |r| r.get(0))?;
+        let live: i64 =
+            w.tx()
+                .query_row("SELECT count(*) FROM residents WHERE deleted = 0", [], |r| r.get(0))?;
         let batch_id = uuid::Uuid::now_v7().to_string();
         w.tx().execute(
             "INSERT INTO batches (id, kind, file, format, at, actor) VALUES (?1, 'import', ?2, ?3, ?4, ?5)",
@@ -221,7 +237,9 @@ impl Run {
                         });
                     }
                     Message::Skipped(reason) => {
-                        self.report.skipped_sheets.push(SkippedSheet { name: name.to_owned(), reason: reason.into() });
+                        self.report
+                            .skipped_sheets
+                            .push(SkippedSheet { name: name.to_owned(), reason: reason.into() });
                     }
                     Message::Rows(rows) => {
                         let Some(sheet) = sheet_no else { continue };
@@ -230,7 +248,7 @@ impl Run {
                                 outcome = Err(e);
                                 break;
                             }
-                            if self.done % PROGRESS_EVERY == 0 {
+                            if self.done.is_multiple_of(PROGRESS_EVERY) {
                                 progress(self.done);
                             }
                         }
@@ -242,7 +260,9 @@ impl Run {
             }
             // Dropping the receiver stops a reader still sending (it sees the channel closed).
             drop(rx);
-            let read = reader.join().map_err(|_| CoreError::Internal("the roster reader panicked".into()))?;
+            let read = reader
+                .join()
+                .map_err(|_| CoreError::Internal("the roster reader panicked".into()))?;
             outcome?;
             if cancel.load(Ordering::Relaxed) {
                 return Err(CoreError::Cancelled);
@@ -253,7 +273,14 @@ impl Run {
         })
     }
 
-    fn row(&mut self, w: &mut Write<'_>, sheet: usize, name: &str, row: u32, outcome: RowOutcome) -> Result<()> {
+    fn row(
+        &mut self,
+        w: &mut Write<'_>,
+        sheet: usize,
+        name: &str,
+        row: u32,
+        outcome: RowOutcome,
+    ) -> Result<()> {
         let problem = |issue: &super::issue::RowIssue, lang| RowProblem {
             sheet: name.to_owned(),
             row,
@@ -296,7 +323,8 @@ impl Run {
             return Ok(());
         }
         self.seen.insert(key, (sheet, row));
-        let stored = if self.store_was_empty { None } else { writer::stored_by_key(w.tx(), &draft)? };
+        let stored =
+            if self.store_was_empty { None } else { writer::stored_by_key(w.tx(), &draft)? };
         match stored {
             None => {
                 self.created_ids.push(self.writer.insert(w, &draft, Some(self.batch_rid))?);
@@ -367,8 +395,10 @@ impl Run {
         let mut after = serde_json::Map::new();
         let mut ops = Vec::with_capacity(updates.len());
         for (id, changes, hlc) in &updates {
-            let b: serde_json::Map<_, _> = changes.iter().map(|c| (c.field.clone(), json!(c.before))).collect();
-            let a: serde_json::Map<_, _> = changes.iter().map(|c| (c.field.clone(), json!(c.after))).collect();
+            let b: serde_json::Map<_, _> =
+                changes.iter().map(|c| (c.field.clone(), json!(c.before))).collect();
+            let a: serde_json::Map<_, _> =
+                changes.iter().map(|c| (c.field.clone(), json!(c.after))).collect();
             before.insert(id.clone(), b.into());
             after.insert(id.clone(), a.into());
             ops.push(json!({ "id": id, "hlc": hlc, "changes": changes }));
@@ -419,15 +449,21 @@ impl Run {
                                 unchanged = ?6, rejected = ?7
              WHERE rid = ?1",
             rusqlite::params![
-                self.batch_rid, hlc.0, r.rows_read as i64, r.created as i64, r.updated as i64,
-                r.unchanged as i64, r.rejected.len() as i64
+                self.batch_rid,
+                hlc.0,
+                r.rows_read as i64,
+                r.created as i64,
+                r.updated as i64,
+                r.unchanged as i64,
+                r.rejected.len() as i64
             ],
         )?;
         let summary = json!({
             "file": r.file, "rows_read": r.rows_read, "created": r.created,
             "updated": r.updated, "unchanged": r.unchanged, "rejected": r.rejected.len(),
         });
-        let op = w.emit("import.batch", &json!({ "batch_id": self.batch_id, "summary": summary }))?;
+        let op =
+            w.emit("import.batch", &json!({ "batch_id": self.batch_id, "summary": summary }))?;
         w.audit(AuditEntry {
             action: "import.batch".into(),
             entity: "import_batch".into(),
@@ -475,8 +511,11 @@ fn read_sheet(
         match header::detect(head, mapping) {
             Some(h) => {
                 send(Message::Header(h.clone()), hung_up);
-                let below: Vec<(u32, RowOutcome)> =
-                    head.iter().filter(|r| r.row > h.row).map(|r| (r.row, row::judge(r, &h, today))).collect();
+                let below: Vec<(u32, RowOutcome)> = head
+                    .iter()
+                    .filter(|r| r.row > h.row)
+                    .map(|r| (r.row, row::judge(r, &h, today)))
+                    .collect();
                 send(Message::Rows(below), hung_up);
                 *header = Some(h);
             }
@@ -509,7 +548,11 @@ fn read_sheet(
                 }
                 decided = true;
                 decide(&mut head, &mut header, &mut hung_up);
-                if header.is_some() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+                if header.is_some() {
+                    ControlFlow::Continue(())
+                } else {
+                    ControlFlow::Break(())
+                }
             }
         }
     })?;

@@ -111,7 +111,9 @@ pub enum ReadError {
     Corrupt(String),
     #[error("the file is over a limit: {0}")]
     TooLarge(String),
-    #[error("the file is password-protected or encrypted; save an unprotected copy and import that")]
+    #[error(
+        "the file is password-protected or encrypted; save an unprotected copy and import that"
+    )]
     Encrypted,
 }
 

@@ -83,12 +83,10 @@ pub fn undo_batch(ctx: &mut Ctx<'_>, batch_id: &str) -> Result<UndoReport> {
         let mut wr = Writer::default();
 
         let created: Vec<String> = {
-            let mut stmt = w
-                .tx()
-                .prepare(
-                    "SELECT id FROM residents WHERE deleted = 0
+            let mut stmt = w.tx().prepare(
+                "SELECT id FROM residents WHERE deleted = 0
                      AND batch_rid = (SELECT rid FROM batches WHERE id = ?1) ORDER BY rid",
-                )?;
+            )?;
             let ids = stmt.query_map([batch_id], |r| r.get(0))?;
             ids.collect::<rusqlite::Result<_>>()?
         };

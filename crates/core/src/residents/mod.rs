@@ -100,7 +100,10 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str, patch: ResidentPatch) -> Result<Resid
             .ok_or_else(|| CoreError::NotFound(format!("resident {id}")))?;
         // Validate the edited identity through the same rules as a new resident.
         let mut probe = ResidentDraft {
-            name: patch.name.clone().unwrap_or_else(|| stored.values[0].clone().unwrap_or_default()),
+            name: patch
+                .name
+                .clone()
+                .unwrap_or_else(|| stored.values[0].clone().unwrap_or_default()),
             id_number: patch.id_number.clone().unwrap_or_else(|| stored.values[3].clone()),
             phone: patch.phone.clone().unwrap_or_else(|| stored.values[4].clone()),
             ..ResidentDraft::default()
@@ -114,22 +117,38 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str, patch: ResidentPatch) -> Result<Resid
             want[1] = probe.sex.map(|s| s.code().to_owned());
             want[2] = probe.birth_date.map(|b| b.to_string());
         }
-        for (i, field) in [(6, &patch.building), (7, &patch.unit), (8, &patch.room), (9, &patch.address), (10, &patch.notes)] {
+        for (i, field) in [
+            (6, &patch.building),
+            (7, &patch.unit),
+            (8, &patch.room),
+            (9, &patch.address),
+            (10, &patch.notes),
+        ] {
             if let Some(v) = field {
                 want[i] = v.as_deref().map(crate::identity::clean_text).filter(|s| !s.is_empty());
             }
         }
         if let Some(idn) = &want[3] {
             if stored.values[3].as_ref() != Some(idn)
-                && writer::stored_by_key(w.tx(), &ResidentDraft { id_number: Some(idn.clone()), ..Default::default() })?.is_some()
+                && writer::stored_by_key(
+                    w.tx(),
+                    &ResidentDraft { id_number: Some(idn.clone()), ..Default::default() },
+                )?
+                .is_some()
             {
-                return Err(CoreError::Invalid("another resident already has this identity number".into()));
+                return Err(CoreError::Invalid(
+                    "another resident already has this identity number".into(),
+                ));
             }
         }
         let mut changes: Vec<Change> = Vec::new();
         for (i, (now, new)) in stored.values.iter().zip(want.iter()).enumerate() {
             if now != new {
-                changes.push(Change { field: writer::COLUMNS[i].into(), before: now.clone(), after: new.clone() });
+                changes.push(Change {
+                    field: writer::COLUMNS[i].into(),
+                    before: now.clone(),
+                    after: new.clone(),
+                });
             }
         }
         let mut wr = Writer::default();
@@ -145,7 +164,11 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str, patch: ResidentPatch) -> Result<Resid
             if let Some(tag) = tags::find_in(w.tx(), word)? {
                 if stored.tag_ids.contains(&tag) && !remove.contains(&tag) {
                     remove.push(tag);
-                    changes.push(Change { field: "tags".into(), before: Some(word.clone()), after: None });
+                    changes.push(Change {
+                        field: "tags".into(),
+                        before: Some(word.clone()),
+                        after: None,
+                    });
                 }
             }
         }
@@ -153,9 +176,12 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str, patch: ResidentPatch) -> Result<Resid
             return Err(CoreError::Invalid("nothing to change".into()));
         }
         let hlc = wr.apply(w, &stored, &changes, &add, &remove)?;
-        let op = w.emit("residents.update", &json!({ "id": id, "hlc": hlc.0, "changes": changes }))?;
-        let before: serde_json::Map<_, _> = changes.iter().map(|c| (c.field.clone(), json!(c.before))).collect();
-        let after: serde_json::Map<_, _> = changes.iter().map(|c| (c.field.clone(), json!(c.after))).collect();
+        let op =
+            w.emit("residents.update", &json!({ "id": id, "hlc": hlc.0, "changes": changes }))?;
+        let before: serde_json::Map<_, _> =
+            changes.iter().map(|c| (c.field.clone(), json!(c.before))).collect();
+        let after: serde_json::Map<_, _> =
+            changes.iter().map(|c| (c.field.clone(), json!(c.after))).collect();
         w.audit(AuditEntry {
             action: "resident.update".into(),
             entity: "resident".into(),

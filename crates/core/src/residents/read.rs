@@ -75,7 +75,9 @@ pub fn get(store: &Store, id: &str) -> Result<Option<Resident>> {
 
 pub fn count(store: &Store) -> Result<u64> {
     let n: i64 =
-        store.conn().query_row("SELECT count(*) FROM residents WHERE deleted = 0", [], |r| r.get(0))?;
+        store
+            .conn()
+            .query_row("SELECT count(*) FROM residents WHERE deleted = 0", [], |r| r.get(0))?;
     Ok(n as u64)
 }
 

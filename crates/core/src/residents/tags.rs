@@ -47,8 +47,10 @@ impl TagResolver {
                 let id: i64 = tx
                     .prepare_cached("SELECT id FROM tags WHERE key = ?1")?
                     .query_row([&alias], |r| r.get(0))?;
-                tx.prepare_cached("INSERT OR IGNORE INTO tag_aliases (alias, tag_id) VALUES (?1, ?2)")?
-                    .execute((&alias, id))?;
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO tag_aliases (alias, tag_id) VALUES (?1, ?2)",
+                )?
+                .execute((&alias, id))?;
                 self.created.push(alias.clone());
                 (id, alias.clone())
             }

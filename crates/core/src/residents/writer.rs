@@ -235,8 +235,8 @@ impl Writer {
                  WHERE rid = ?1",
             )?
             .execute(rusqlite::params![
-                s.rid, values[0], values[1], values[2], values[3], values[4], area_rid,
-                values[6], values[7], values[8], values[9], values[10], attributes
+                s.rid, values[0], values[1], values[2], values[3], values[4], area_rid, values[6],
+                values[7], values[8], values[9], values[10], attributes
             ])?;
         for t in add_tags {
             w.tx()
@@ -247,11 +247,15 @@ impl Writer {
         }
         for t in remove_tags {
             w.tx()
-                .prepare_cached("DELETE FROM resident_tags WHERE resident_rid = ?1 AND tag_id = ?2")?
+                .prepare_cached(
+                    "DELETE FROM resident_tags WHERE resident_rid = ?1 AND tag_id = ?2",
+                )?
                 .execute((s.rid, t))?;
         }
         if reindex {
-            w.tx().prepare_cached("DELETE FROM residents_fts WHERE rowid = ?1")?.execute([s.rid])?;
+            w.tx()
+                .prepare_cached("DELETE FROM residents_fts WHERE rowid = ?1")?
+                .execute([s.rid])?;
             let name = values[0].as_deref().unwrap_or_default();
             index(w, s.rid, name, [&values[6], &values[7], &values[8], &values[9]], &values[4])?;
         }
@@ -262,7 +266,9 @@ impl Writer {
     /// search.
     pub fn tombstone(&mut self, w: &mut Write<'_>, s: &Stored) -> Result<()> {
         let hlc = w.stamp();
-        w.tx().prepare_cached("UPDATE residents SET deleted = 1 WHERE rid = ?1")?.execute([s.rid])?;
+        w.tx()
+            .prepare_cached("UPDATE residents SET deleted = 1 WHERE rid = ?1")?
+            .execute([s.rid])?;
         w.tx().prepare_cached("DELETE FROM residents_fts WHERE rowid = ?1")?.execute([s.rid])?;
         w.field_clock("resident", &s.id, "deleted", hlc)
     }

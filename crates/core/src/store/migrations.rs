@@ -18,9 +18,8 @@ pub(super) fn apply(conn: &mut Connection) -> Result<()> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = index as i64 + 1;
         let tx = conn.transaction()?;
-        tx.execute_batch(sql).map_err(|e| {
-            CoreError::Internal(format!("migration {version} failed: {e}"))
-        })?;
+        tx.execute_batch(sql)
+            .map_err(|e| CoreError::Internal(format!("migration {version} failed: {e}")))?;
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
         tracing::info!(version, "applied store migration");

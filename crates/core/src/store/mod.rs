@@ -91,8 +91,7 @@ impl Store {
         let app_id: i64 = conn
             .query_row("PRAGMA application_id", [], |r| r.get(0))
             .map_err(|e| describe(format!("not a Jiayuan store ({e})")))?;
-        let tables: i64 =
-            conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
         if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
             return Err(describe("this SQLite file belongs to another program".into()));
         }

@@ -7,7 +7,8 @@ fn a_new_store_is_at_the_latest_schema_with_wal_and_foreign_keys() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("s.db")).expect("open");
     assert_eq!(store.schema_version().expect("version"), LATEST_VERSION);
-    let mode: String = store.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("pragma");
+    let mode: String =
+        store.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("pragma");
     assert_eq!(mode, "wal", "file stores must use write-ahead logging");
     let fk: i64 = store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).expect("pragma");
     assert_eq!(fk, 1, "foreign keys must be enforced");

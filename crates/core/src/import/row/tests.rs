@@ -37,7 +37,11 @@ fn code(o: &RowOutcome) -> Option<IssueCode> {
 #[test]
 fn a_good_row_becomes_a_draft_with_sex_and_birth_from_the_id() {
     let h = header(&COLS);
-    let o = judge(&row(vec![t(" 王\u{3000}芳 "), t("女"), t(ID), t("138 1234 5678"), t("建设社区")]), &h, today());
+    let o = judge(
+        &row(vec![t(" 王\u{3000}芳 "), t("女"), t(ID), t("138 1234 5678"), t("建设社区")]),
+        &h,
+        today(),
+    );
     let RowOutcome::Valid { draft, warnings } = o else { panic!("{o:?}") };
     assert_eq!(draft.name, "王\u{3000}芳", "inner spaces stay; ends are trimmed");
     assert_eq!(draft.phone.as_deref(), Some("13812345678"));
@@ -50,27 +54,55 @@ fn a_good_row_becomes_a_draft_with_sex_and_birth_from_the_id() {
 fn rules_apply_in_the_spec_order() {
     let h = header(&COLS);
     let long = "长".repeat(30_000);
-    assert_eq!(code(&judge(&row(vec![t(""), t(""), t(&long), t("bad"), t("")]), &h, today())), Some(IssueCode::CellTooLong));
-    assert_eq!(code(&judge(&row(vec![t(""), t(""), t("bad"), t("bad"), t("x")]), &h, today())), Some(IssueCode::MissingName));
-    assert_eq!(code(&judge(&row(vec![t("张三"), t(""), t("123"), t("bad"), t("")]), &h, today())), Some(IssueCode::InvalidIdNumber));
-    assert_eq!(code(&judge(&row(vec![t("张三"), t(""), t(""), t("1381234"), t("")]), &h, today())), Some(IssueCode::InvalidPhone));
-    assert_eq!(code(&judge(&row(vec![t("张三"), t("男"), t(""), t(""), t("建设社区")]), &h, today())), Some(IssueCode::MissingIdentity));
+    assert_eq!(
+        code(&judge(&row(vec![t(""), t(""), t(&long), t("bad"), t("")]), &h, today())),
+        Some(IssueCode::CellTooLong)
+    );
+    assert_eq!(
+        code(&judge(&row(vec![t(""), t(""), t("bad"), t("bad"), t("x")]), &h, today())),
+        Some(IssueCode::MissingName)
+    );
+    assert_eq!(
+        code(&judge(&row(vec![t("张三"), t(""), t("123"), t("bad"), t("")]), &h, today())),
+        Some(IssueCode::InvalidIdNumber)
+    );
+    assert_eq!(
+        code(&judge(&row(vec![t("张三"), t(""), t(""), t("1381234"), t("")]), &h, today())),
+        Some(IssueCode::InvalidPhone)
+    );
+    assert_eq!(
+        code(&judge(&row(vec![t("张三"), t("男"), t(""), t(""), t("建设社区")]), &h, today())),
+        Some(IssueCode::MissingIdentity)
+    );
 }
 
 #[test]
 fn an_id_typed_as_a_number_is_mangled_unless_it_has_15_digits() {
     let h = header(&COLS);
-    let mangled = judge(&row(vec![t("张三"), t(""), Cell::Number(110105194912310020.0), t(""), t("")]), &h, today());
+    let mangled = judge(
+        &row(vec![t("张三"), t(""), Cell::Number(110105194912310020.0), t(""), t("")]),
+        &h,
+        today(),
+    );
     assert_eq!(code(&mangled), Some(IssueCode::IdNumberMangledByExcel));
-    let old = judge(&row(vec![t("张三"), t(""), Cell::Number(110105491231002.0), t(""), t("")]), &h, today());
+    let old = judge(
+        &row(vec![t("张三"), t(""), Cell::Number(110105491231002.0), t(""), t("")]),
+        &h,
+        today(),
+    );
     let RowOutcome::Valid { draft, .. } = old else { panic!("{old:?}") };
-    assert_eq!(draft.id_number.as_deref(), Some(ID), "15 digits as a number are exact and upgraded");
+    assert_eq!(
+        draft.id_number.as_deref(),
+        Some(ID),
+        "15 digits as a number are exact and upgraded"
+    );
 }
 
 #[test]
 fn a_phone_typed_as_a_number_is_read_as_its_digits() {
     let h = header(&COLS);
-    let o = judge(&row(vec![t("张三"), t(""), t(""), Cell::Number(13812345678.0), t("")]), &h, today());
+    let o =
+        judge(&row(vec![t("张三"), t(""), t(""), Cell::Number(13812345678.0), t("")]), &h, today());
     let RowOutcome::Valid { draft, .. } = o else { panic!("{o:?}") };
     assert_eq!(draft.phone.as_deref(), Some("13812345678"));
 }
@@ -88,7 +120,11 @@ fn contradicting_sex_and_birth_date_warn_and_the_id_wins() {
 #[test]
 fn several_phones_and_a_landline_column_keep_the_first_valid_as_the_phone() {
     let h = header(&["姓名", "手机", "固定电话", "社区"]);
-    let o = judge(&row(vec![t("张三"), t("13812345678/13987654321"), t("0573-81234567"), t("")]), &h, today());
+    let o = judge(
+        &row(vec![t("张三"), t("13812345678/13987654321"), t("0573-81234567"), t("")]),
+        &h,
+        today(),
+    );
     let RowOutcome::Valid { draft, .. } = o else { panic!("{o:?}") };
     assert_eq!(draft.phone.as_deref(), Some("13812345678"));
     assert_eq!(draft.attributes.get("其他电话").map(String::as_str), Some("13987654321"));
@@ -98,7 +134,11 @@ fn several_phones_and_a_landline_column_keep_the_first_valid_as_the_phone() {
 #[test]
 fn tags_split_on_every_separator_and_unknown_columns_are_kept() {
     let h = header(&["姓名", "联系电话", "人员类别", "民族"]);
-    let o = judge(&row(vec![t("张三"), t("13812345678"), t("独居老人、慢性病;低保户/独居老人"), t("汉")]), &h, today());
+    let o = judge(
+        &row(vec![t("张三"), t("13812345678"), t("独居老人、慢性病;低保户/独居老人"), t("汉")]),
+        &h,
+        today(),
+    );
     let RowOutcome::Valid { draft, .. } = o else { panic!("{o:?}") };
     assert_eq!(draft.tags, ["独居老人", "慢性病", "低保户"]);
     assert_eq!(draft.attributes.get("民族").map(String::as_str), Some("汉"));
@@ -107,7 +147,10 @@ fn tags_split_on_every_separator_and_unknown_columns_are_kept() {
 #[test]
 fn a_blank_row_is_blank_not_rejected() {
     let h = header(&COLS);
-    assert_eq!(judge(&row(vec![t(" "), t("\u{3000}"), Cell::Empty]), &h, today()), RowOutcome::Blank);
+    assert_eq!(
+        judge(&row(vec![t(" "), t("\u{3000}"), Cell::Empty]), &h, today()),
+        RowOutcome::Blank
+    );
 }
 
 #[test]
