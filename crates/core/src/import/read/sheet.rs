@@ -170,6 +170,9 @@ impl Input for SheetInput {
             Book::Xlsx(book) => {
                 let mut cells = book.worksheet_cells_reader(&name).map_err(corrupt)?;
                 let mut current: Option<(u32, Vec<Cell>)> = None;
+                // Rows with no cells at all are blank rows to the official: emit them, so they
+                // are counted and the numbering stays the one Excel shows.
+                let mut next_row: u32 = 0;
                 while let Some(cell) = cells.next_cell().map_err(corrupt)? {
                     let (r, c) = cell.get_position();
                     if u64::from(r) >= max_rows {
@@ -183,6 +186,14 @@ impl Input for SheetInput {
                                 if visit(RawRow { row: row + 1, cells: row_cells }).is_break() {
                                     return Ok(());
                                 }
+                                next_row = row + 1;
+                            }
+                            while next_row < r {
+                                if visit(RawRow { row: next_row + 1, cells: Vec::new() }).is_break()
+                                {
+                                    return Ok(());
+                                }
+                                next_row += 1;
                             }
                             let mut row_cells = Vec::new();
                             put(&mut row_cells, c, value);
@@ -199,6 +210,11 @@ impl Input for SheetInput {
             Book::Xls(book) => book.worksheet_range(&name).map_err(corrupt)?,
         };
         let Some((first_row, first_col)) = range.start() else { return Ok(()) };
+        for blank in 0..first_row {
+            if visit(RawRow { row: blank + 1, cells: Vec::new() }).is_break() {
+                return Ok(());
+            }
+        }
         for (i, cells) in range.rows().enumerate() {
             let row = first_row as u64 + i as u64;
             if row >= max_rows {
