@@ -19,6 +19,12 @@ pub(super) enum ZipKind {
 /// process under 1 GiB.
 const MAX_WHOLE_PART: u64 = 512 << 20;
 
+/// Real sheet XML deflates about 5 to 40 times (a million identical rows stay under 100, as row
+/// and cell references differ); a part that inflates past 64 MiB at more than 250 times is a
+/// bomb, and would make calamine's XML reader buffer one enormous text node.
+const MAX_RATIO: u64 = 250;
+const RATIO_FROM: u64 = 64 << 20;
+
 fn bad(e: impl std::fmt::Display) -> ReadError {
     ReadError::Corrupt(e.to_string())
 }
@@ -59,6 +65,12 @@ pub(super) fn check(path: &Path, limits: &Limits) -> Result<ZipKind, ReadError> 
             return Err(ReadError::TooLarge(format!(
                 "the part {name} inflates past {} MiB (a zip bomb, or far larger than any roster)",
                 (limit - 1) >> 20
+            )));
+        }
+        if inflated > RATIO_FROM && inflated / entry.compressed_size().max(1) > MAX_RATIO {
+            return Err(ReadError::TooLarge(format!(
+                "the part {name} inflates {} times over (a zip bomb)",
+                inflated / entry.compressed_size().max(1)
             )));
         }
         total += inflated;
