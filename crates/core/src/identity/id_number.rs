@@ -30,9 +30,11 @@ pub enum IdError {
     Checksum,
 }
 
-/// The MOD 11-2 check character of the first 17 digits.
+/// The MOD 11-2 check character of the first 17 digits (ASCII). Callers validate the digits
+/// first; anything else still yields some character rather than a panic.
 pub fn check_char(first17: &[u8]) -> char {
-    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let sum: u32 =
+        first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d.wrapping_sub(b'0')) * w).sum();
     CHECK[(sum % 11) as usize] as char
 }
 

@@ -5,9 +5,9 @@ pub mod id_number;
 mod phone;
 
 pub use id_number::{parse_id_number, IdError, IdNumber};
-pub use phone::{parse_phone, parse_phones, Phone, PhoneError, PhoneKind};
+pub use phone::{parse_phone, parse_phones, Phone, PhoneError, PhoneKind, PhonePart};
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// Spaces a spreadsheet cell may carry at either end: ASCII, the ideographic space U+3000,
 /// no-break spaces and the zero-width marks that copy-paste from web pages leaves behind.
@@ -18,7 +18,9 @@ fn is_pad(c: char) -> bool {
 /// Trims spaces (ASCII, full-width and no-break) from both ends and normalises to NFC.
 pub fn clean_text(s: &str) -> String {
     let trimmed = s.trim_matches(is_pad);
-    if trimmed.is_ascii() {
+    // Nearly every cell is already NFC; the quick check spares a million-row import the
+    // recomposition of each one.
+    if trimmed.is_ascii() || is_nfc_quick(trimmed.chars()) == IsNormalized::Yes {
         return trimmed.to_owned();
     }
     trimmed.nfc().collect()
@@ -36,31 +38,76 @@ pub fn to_halfwidth(s: &str) -> String {
         .collect()
 }
 
-/// `330402********1234`: the region and the last four, enough to tell two people apart on a
-/// call list, not enough to impersonate anyone.
-pub fn mask_id_number(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() <= 10 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..6].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
+/// Whether a name is written in Chinese characters only (with the middle dot of minority
+/// names). Such names carry no meaningful inner spaces: rosters pad two-character names to
+/// line them up with three-character ones ("王　芳").
+fn is_chinese_name(s: &str) -> bool {
+    s.chars().all(|c| {
+        is_pad(c)
+            || c == '\u{00B7}'
+            || matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3134F}')
+    })
 }
 
-/// `138****5678` for mobiles; landlines keep the area code and the last four.
-pub fn mask_phone(phone: &str) -> String {
-    let chars: Vec<char> = phone.chars().collect();
-    if chars.len() <= 7 {
-        return "*".repeat(chars.len());
+/// A person's name as the importer keys it: [`clean_text`], the middle dot of minority names
+/// in its one standard form (U+00B7, as the identity card prints it), and no inner spaces in a
+/// name written in Chinese characters, so "王　芳" and "王芳" are the same person.
+pub fn clean_name(s: &str) -> String {
+    let cleaned = clean_text(s);
+    if cleaned.is_ascii() {
+        return cleaned;
     }
-    let keep_head = match phone.find('-') {
-        Some(dash) => dash + 1,
-        None => 3,
-    };
-    let head: String = chars[..keep_head.min(chars.len() - 4)].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - head.chars().count() - 4))
+    let dotted: String = cleaned
+        .chars()
+        .map(|c| match c {
+            '\u{2022}' | '\u{2027}' | '\u{30FB}' | '\u{FF65}' | '\u{2219}' => '\u{00B7}',
+            _ => c,
+        })
+        .collect();
+    if is_chinese_name(&dotted) {
+        dotted.chars().filter(|c| !is_pad(*c)).collect()
+    } else {
+        dotted
+    }
+}
+
+/// Masks a value's digits and letters except the first `head` and the last `tail`, keeping
+/// separators where they were so an official still recognises the shape of what was typed.
+/// A value too short to hide anything behind what it shows is masked whole.
+fn mask_alnum(value: &str, head: usize, tail: usize) -> String {
+    let half = to_halfwidth(value);
+    let total = half.chars().filter(char::is_ascii_alphanumeric).count();
+    let reveal = total > head + tail;
+    let mut seen = 0;
+    half.chars()
+        .map(|c| {
+            if !c.is_ascii_alphanumeric() {
+                return c;
+            }
+            seen += 1;
+            if reveal && (seen <= head || seen > total - tail) {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+/// `330***********1234`: the first three and the last four, enough to tell two people apart on
+/// a call list (in one district the region digits are all alike anyway), not enough to
+/// impersonate anyone; the birth date is hidden.
+pub fn mask_id_number(id: &str) -> String {
+    mask_alnum(id, 3, 4)
+}
+
+/// `138****5678` for mobiles; landlines keep their area code and the last four
+/// (`0573-****4567`).
+pub fn mask_phone(phone: &str) -> String {
+    let half = to_halfwidth(phone);
+    let digits: String = half.chars().filter(char::is_ascii_digit).collect();
+    let head = if digits.starts_with('0') { phone::area_code_len(&digits) } else { 3 };
+    mask_alnum(&half, head, 4)
 }
 
 #[cfg(test)]
@@ -81,9 +128,20 @@ mod tests {
 
     #[test]
     fn masks_keep_only_what_tells_people_apart() {
-        assert_eq!(mask_id_number("330402198001011234"), "330402********1234");
+        assert_eq!(mask_id_number("330402198001011234"), "330***********1234");
         assert_eq!(mask_phone("13812345678"), "138****5678");
         assert_eq!(mask_phone("0573-81234567"), "0573-****4567");
         assert_eq!(mask_phone("123"), "***");
+        assert_eq!(mask_phone("１３８ 1234 5678"), "138 **** 5678", "separators stay");
+        assert_eq!(mask_phone("1381234-5678"), "138****-5678", "a late dash reveals no more");
+        assert_eq!(mask_id_number("1234"), "****", "a fragment is hidden whole");
+    }
+
+    #[test]
+    fn names_in_chinese_lose_their_alignment_padding_and_others_keep_spaces() {
+        assert_eq!(clean_name(" 王\u{3000}芳 "), "王芳");
+        assert_eq!(clean_name("阿依古丽•买买提"), "阿依古丽\u{00B7}买买提");
+        assert_eq!(clean_name("John  Smith "), "John  Smith");
+        assert_eq!(clean_name("Anna 王"), "Anna 王");
     }
 }

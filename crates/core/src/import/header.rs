@@ -1,8 +1,12 @@
 //! Header detection: which row names the columns, and which known field each column is.
-//! Offices name columns in many ways; the synonym table below is matched after trimming,
+//! Offices name columns in many ways; the synonym table (`names.rs`) is matched after trimming,
 //! case-folding, removing spaces and the decorations templates add ("姓名*", "身份证号码(必填)").
 
-use std::collections::BTreeMap;
+mod names;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -70,207 +74,178 @@ impl Field {
     }
 }
 
-/// Header names by field, already in matching form (lower case, no spaces).
-const SYNONYMS: &[(Field, &[&str])] = &[
-    (
-        Field::Name,
-        &[
-            "姓名",
-            "居民姓名",
-            "人员姓名",
-            "户主姓名",
-            "名字",
-            "姓名(必填)",
-            "name",
-            "fullname",
-            "residentname",
-        ],
-    ),
-    (Field::Sex, &["性别", "sex", "gender"]),
-    (
-        Field::IdNumber,
-        &[
-            "身份证号码",
-            "身份证号",
-            "身份证",
-            "公民身份号码",
-            "公民身份证号码",
-            "证件号码",
-            "身份证件号码",
-            "证件号",
-            "idnumber",
-            "idno",
-            "idno.",
-            "idcard",
-            "idcardnumber",
-            "nationalid",
-            "identitynumber",
-        ],
-    ),
-    (
-        Field::Phone,
-        &[
-            "联系电话",
-            "手机号码",
-            "手机号",
-            "手机",
-            "移动电话",
-            "联系方式",
-            "电话",
-            "电话号码",
-            "本人电话",
-            "phone",
-            "mobile",
-            "mobilephone",
-            "tel",
-            "telephone",
-            "phonenumber",
-        ],
-    ),
-    (
-        Field::Street,
-        &[
-            "街道",
-            "所属街道",
-            "街道(镇)",
-            "镇街",
-            "乡镇(街道)",
-            "镇(街道)",
-            "street",
-            "subdistrict",
-        ],
-    ),
-    (
-        Field::Community,
-        &[
-            "所属社区",
-            "社区",
-            "社区名称",
-            "居委会",
-            "村(社区)",
-            "社区(村)",
-            "所在社区",
-            "community",
-            "neighbourhood",
-            "neighborhood",
-        ],
-    ),
-    (Field::Grid, &["网格", "所属网格", "网格名称", "网格号", "网格编号", "grid", "gridname"]),
-    (Field::Building, &["楼栋", "楼号", "幢", "栋", "楼幢", "楼栋号", "幢号", "building", "bldg"]),
-    (Field::Unit, &["单元", "单元号", "unit"]),
-    (
-        Field::Room,
-        &["房号", "室", "房间号", "门牌号", "户号", "室号", "room", "roomno", "apartment", "flat"],
-    ),
-    (
-        Field::Address,
-        &[
-            "住址",
-            "家庭住址",
-            "现住址",
-            "居住地址",
-            "详细地址",
-            "地址",
-            "户籍地址",
-            "address",
-            "homeaddress",
-        ],
-    ),
-    (
-        Field::Tags,
-        &[
-            "人员类别",
-            "人员类型",
-            "人员分类",
-            "标签",
-            "特殊人群",
-            "重点人群",
-            "人群类别",
-            "类别",
-            "tags",
-            "tag",
-            "category",
-            "categories",
-        ],
-    ),
-    (Field::Notes, &["备注", "说明", "备注说明", "notes", "note", "remarks", "remark", "comments"]),
-    (
-        Field::BirthDate,
-        &[
-            "出生日期",
-            "出生年月",
-            "出生年月日",
-            "生日",
-            "birthdate",
-            "dateofbirth",
-            "dob",
-            "birthday",
-        ],
-    ),
-];
+/// The header is looked for among this many rows at the top of a sheet.
+pub const SEARCH_ROWS: usize = 10;
+/// A header row names at least this many different known fields.
+pub const MIN_FIELDS: usize = 3;
 
-/// Second phone columns: kept as an attribute beside the main phone, used as the phone only
-/// when no other phone column exists.
-const LANDLINE_HEADERS: &[&str] =
-    &["固定电话", "座机", "家庭电话", "宅电", "landline", "homephone"];
+/// Characters templates put around a header name: required-field stars, colons, marks.
+const DECORATION: &[char] = &['*', ':', '※', '★', '☆', '▲', '?', '!'];
 
-/// The matching form of a header cell: case-folded, spaces removed, and template decorations
-/// (a trailing `*` or `：`, a bracketed hint such as `(必填)` or `（选填）`) dropped.
+/// Bracket pairs (after full-width forms became ASCII) around a hint such as `(必填)`.
+const BRACKETS: [(char, char); 7] =
+    [('(', ')'), ('[', ']'), ('{', '}'), ('<', '>'), ('【', '】'), ('〔', '〕'), ('《', '》')];
+
+/// The matching form of a header cell: full-width forms made ASCII, case-folded, spaces and
+/// the `_` `-` `.` of English names removed, decorations at either end dropped.
 pub fn normalise_header(text: &str) -> String {
     let half = crate::identity::to_halfwidth(text);
-    let mut s: String = half
+    let s: String = half
         .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{feff}')
+        .filter(|c| !c.is_whitespace() && !matches!(c, '\u{feff}' | '\u{200b}' | '_' | '-' | '.'))
         .flat_map(char::to_lowercase)
         .collect();
-    loop {
-        let before = s.len();
-        s = s.trim_end_matches(['*', ':', '：', '＊']).trim_start_matches(['*', '＊']).to_owned();
-        if let Some(open) = s.rfind('(') {
-            if s.ends_with(')') && open > 0 {
-                let hint = &s[open + 1..s.len() - 1];
-                if ["必填", "选填", "可选", "必须", "required", "optional", "18位", "11位"]
-                    .contains(&hint)
-                    || hint.contains('填')
-                {
-                    s.truncate(open);
-                }
+    s.trim_matches(DECORATION).to_owned()
+}
+
+/// The name without one bracketed hint at its end or start (`身份证号码(18位)`,
+/// `【必填】姓名`), or `None` when it has none.
+fn without_hint(s: &str) -> Option<&str> {
+    for (open, close) in BRACKETS {
+        if s.ends_with(close) {
+            if let Some(at) = s.rfind(open).filter(|at| *at > 0) {
+                return Some(&s[..at]);
             }
         }
-        if s.len() == before {
-            return s;
+        if s.starts_with(open) {
+            if let Some(at) = s.find(close).filter(|at| at + close.len_utf8() < s.len()) {
+                return Some(&s[at + close.len_utf8()..]);
+            }
+        }
+    }
+    None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Strength {
+    Primary,
+    Fallback,
+}
+
+fn lookup(s: &str) -> Option<(Field, Strength)> {
+    let find = |table: &[(Field, &[&str])], strength| {
+        table.iter().find(|(_, ns)| ns.contains(&s)).map(|(f, _)| (*f, strength))
+    };
+    find(names::PRIMARY, Strength::Primary).or_else(|| find(names::FALLBACK, Strength::Fallback))
+}
+
+/// `手机/电话`, `联系电话、手机`: several names of one field in one header.
+fn lookup_alternatives(s: &str) -> Option<(Field, Strength)> {
+    if !s.contains(['/', '、', '|']) {
+        return None;
+    }
+    let mut found: Option<(Field, Strength)> = None;
+    for part in s.split(['/', '、', '|']) {
+        let (f, st) = lookup(part)?;
+        found = match found {
+            Some((g, _)) if g != f => return None,
+            Some((g, gs)) => Some((g, gs.min(st))),
+            None => Some((f, st)),
+        };
+    }
+    found
+}
+
+/// Longer header texts are titles or notes, not column names; the cap also keeps hint
+/// stripping from working through a pasted essay.
+const MAX_HEADER_BYTES: usize = 120;
+
+fn recognise(text: &str) -> Option<(Field, Strength)> {
+    if text.len() > MAX_HEADER_BYTES {
+        return None;
+    }
+    let mut s = normalise_header(text);
+    loop {
+        if s.is_empty() {
+            return None;
+        }
+        if let Some(hit) = lookup(&s).or_else(|| lookup_alternatives(&s)) {
+            return Some(hit);
+        }
+        s = without_hint(&s)?.trim_matches(DECORATION).to_owned();
+    }
+}
+
+/// The known field a header text names, if any (for a UI that suggests a mapping).
+pub fn field_for(text: &str) -> Option<Field> {
+    recognise(text).map(|(f, _)| f)
+}
+
+/// What a mapping may make of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Field(Field),
+    Attribute,
+    Ignore,
+}
+
+impl Target {
+    fn parse(s: &str) -> Option<Target> {
+        match s.trim() {
+            "ignore" => Some(Target::Ignore),
+            "attribute" => Some(Target::Attribute),
+            key => Field::from_key(key).map(Target::Field),
         }
     }
 }
 
-fn known_field(norm: &str) -> Option<Field> {
-    SYNONYMS.iter().find(|(_, names)| names.contains(&norm)).map(|(f, _)| *f)
-}
-
 /// A user's override of the detected columns, saved and reused:
-/// `{"columns": {"header text": "field"}}`, where field is a key of [`Field`] or `ignore`.
+/// `{"columns": {"header text": "field"}}`, where field is a key of [`Field`], `attribute`
+/// (keep the column under its header text) or `ignore`. Header texts match as the detector
+/// matches them (case, spaces and decorations aside). Reading a mapping with an unknown field
+/// fails with a message naming it, rather than importing a column somewhere unexpected.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "MappingFile")]
 pub struct Mapping {
     pub columns: BTreeMap<String, String>,
 }
 
+#[derive(Deserialize)]
+struct MappingFile {
+    columns: BTreeMap<String, String>,
+}
+
+impl TryFrom<MappingFile> for Mapping {
+    type Error = String;
+
+    fn try_from(file: MappingFile) -> Result<Mapping, String> {
+        let bad: Vec<String> = file
+            .columns
+            .iter()
+            .filter(|(_, field)| Target::parse(field).is_none())
+            .map(|(header, field)| format!("\"{header}\": \"{field}\""))
+            .collect();
+        if bad.is_empty() {
+            return Ok(Mapping { columns: file.columns });
+        }
+        let keys: Vec<&str> = Field::ALL.iter().map(|f| f.key()).collect();
+        Err(format!(
+            "unknown field in {}; a column maps to one of {}, attribute or ignore",
+            bad.join(", "),
+            keys.join(", ")
+        ))
+    }
+}
+
 impl Mapping {
-    fn role_for(&self, header: &str) -> Option<ColumnRole> {
-        let wanted = normalise_header(header);
-        self.columns.iter().find(|(h, _)| normalise_header(h) == wanted).map(|(h, field)| {
-            match Field::from_key(field) {
-                Some(f) => ColumnRole::Field(f),
-                None if field == "ignore" => ColumnRole::Ignore,
-                None => ColumnRole::Attribute(h.clone()),
-            }
-        })
+    /// The mapping a detected header used, to save and reuse for the next file of the kind.
+    pub fn from_header(header: &Header) -> Mapping {
+        Mapping { columns: header.mapping.clone() }
+    }
+
+    fn targets(&self) -> Vec<(String, Target)> {
+        self.columns
+            .iter()
+            .map(|(h, f)| (normalise_header(h), Target::parse(f).unwrap_or(Target::Attribute)))
+            .collect()
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ColumnRole {
     Field(Field),
-    /// An extra phone column: its value goes to attributes under this header.
+    /// A further phone column (固定电话 beside 手机): its phones are kept as an attribute under
+    /// this name, and its first valid phone is the phone when the phone column has none.
     ExtraPhone(String),
     /// Kept as an attribute under this name.
     Attribute(String),
@@ -279,10 +254,10 @@ pub enum ColumnRole {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
-    /// The sheet row number of the header row.
+    /// The sheet row number of the header row (of its last row when the header spans two).
     pub row: u32,
     pub columns: Vec<ColumnRole>,
-    /// Header text → the field it was read as (`attribute`, `ignore`), for the report.
+    /// Header text → the field key it was read as, or `attribute` / `ignore`, for the report.
     pub mapping: BTreeMap<String, String>,
 }
 
@@ -302,148 +277,123 @@ fn cell_text(c: &Cell) -> String {
     }
 }
 
-/// The header is the first row among the first 10 whose cells name at least 3 known fields
-/// (counting fields the user's mapping names).
-pub fn detect(rows: &[RawRow], mapping: Option<&Mapping>) -> Option<Header> {
-    rows.iter().take(10).find_map(|row| header_of(row, mapping))
+/// What one header cell asks for before columns compete for fields.
+#[derive(Debug, Clone, Copy)]
+enum Claim {
+    Mapped(Target),
+    Named(Field, Strength),
+    Sequence,
+    Unknown,
 }
 
-fn header_of(row: &RawRow, mapping: Option<&Mapping>) -> Option<Header> {
-    let texts: Vec<String> = row.cells.iter().map(cell_text).collect();
+fn claim(text: &str, mapped: &[(String, Target)]) -> Claim {
+    if text.is_empty() {
+        return Claim::Unknown;
+    }
+    let norm = normalise_header(text);
+    if let Some((_, t)) = mapped.iter().find(|(h, _)| *h == norm) {
+        return Claim::Mapped(*t);
+    }
+    match recognise(text) {
+        Some((f, s)) => Claim::Named(f, s),
+        None if names::SEQUENCE.contains(&norm.as_str()) => Claim::Sequence,
+        None => Claim::Unknown,
+    }
+}
+
+/// The header is the first row among the first [`SEARCH_ROWS`] whose cells name at least
+/// [`MIN_FIELDS`] different known fields (counting the fields the user's mapping names). When
+/// the row below it names only fields (楼栋 单元 房号 under a merged 住址), the header spans both.
+pub fn detect(rows: &[RawRow], mapping: Option<&Mapping>) -> Option<Header> {
+    let mapped = mapping.map(Mapping::targets).unwrap_or_default();
+    let rows = &rows[..rows.len().min(SEARCH_ROWS)];
+    let (at, header) = rows.iter().enumerate().find_map(|(i, row)| {
+        let texts: Vec<String> = row.cells.iter().map(cell_text).collect();
+        header_of(row.row, &texts, &mapped).map(|h| (i, h))
+    })?;
+    let upper: Vec<String> = rows[at].cells.iter().map(cell_text).collect();
+    let Some(below) = rows.get(at + 1) else { return Some(header) };
+    let lower: Vec<String> = below.cells.iter().map(cell_text).collect();
+    let named = lower.iter().filter(|t| !t.is_empty());
+    let all_fields = named
+        .clone()
+        .all(|t| matches!(claim(t, &mapped), Claim::Named(..) | Claim::Mapped(Target::Field(_))));
+    if named.count() < 2 || !all_fields {
+        return Some(header);
+    }
+    let merged: Vec<String> = (0..upper.len().max(lower.len()))
+        .map(|i| match lower.get(i).filter(|t| !t.is_empty()) {
+            Some(t) => t.clone(),
+            None => upper.get(i).cloned().unwrap_or_default(),
+        })
+        .collect();
+    Some(header_of(below.row, &merged, &mapped).unwrap_or(header))
+}
+
+fn header_of(row: u32, texts: &[String], mapped: &[(String, Target)]) -> Option<Header> {
+    let claims: Vec<Claim> = texts.iter().map(|t| claim(t, mapped)).collect();
+    let mut roles: Vec<Option<ColumnRole>> = vec![None; texts.len()];
+    let mut taken: BTreeSet<Field> = BTreeSet::new();
+    // Columns compete for a field by rank: the user's mapping, then outright names, then
+    // fallback names; within a rank the leftmost column wins. Losers keep their data.
+    for rank in 0..3 {
+        for (i, c) in claims.iter().enumerate() {
+            let field = match (rank, c) {
+                (0, Claim::Mapped(Target::Field(f))) => *f,
+                (1, Claim::Named(f, Strength::Primary)) => *f,
+                (2, Claim::Named(f, Strength::Fallback)) => *f,
+                _ => continue,
+            };
+            roles[i] = Some(if taken.insert(field) {
+                ColumnRole::Field(field)
+            } else if field == Field::Phone {
+                ColumnRole::ExtraPhone(texts[i].clone())
+            } else {
+                ColumnRole::Attribute(texts[i].clone())
+            });
+        }
+    }
+    if taken.len() < MIN_FIELDS {
+        return None;
+    }
+    let mut used: BTreeSet<String> = BTreeSet::new();
     let mut columns = Vec::with_capacity(texts.len());
-    let mut mapped = BTreeMap::new();
-    let mut known = 0;
-    for (i, text) in texts.iter().enumerate() {
-        let norm = normalise_header(text);
-        let role = if let Some(role) = mapping.and_then(|m| m.role_for(text)) {
-            role
-        } else if norm.is_empty() {
+    let mut mapping = BTreeMap::new();
+    for (i, (role, text)) in roles.into_iter().zip(texts).enumerate() {
+        let role = match (role, claims[i]) {
+            (Some(r), _) => r,
+            (None, Claim::Mapped(Target::Ignore) | Claim::Sequence) => ColumnRole::Ignore,
             // A column with no header still keeps its data, under its position.
-            ColumnRole::Attribute(format!("列{}", i + 1))
-        } else if let Some(f) = known_field(&norm) {
-            ColumnRole::Field(f)
-        } else if LANDLINE_HEADERS.contains(&norm.as_str()) {
-            ColumnRole::ExtraPhone(text.clone())
-        } else {
-            ColumnRole::Attribute(text.clone())
+            (None, _) if text.is_empty() => ColumnRole::Attribute(format!("列{}", i + 1)),
+            (None, _) => ColumnRole::Attribute(text.clone()),
         };
-        // The same field named twice: the first column is the field, later ones are kept
-        // under their own header (a second phone column among them).
+        // Two columns under one name must not overwrite each other's values.
         let role = match role {
-            ColumnRole::Field(f) if columns.contains(&ColumnRole::Field(f)) => {
-                if f == Field::Phone {
-                    ColumnRole::ExtraPhone(text.clone())
-                } else {
-                    ColumnRole::Attribute(text.clone())
-                }
-            }
+            ColumnRole::Attribute(name) => ColumnRole::Attribute(unique(name, &mut used)),
+            ColumnRole::ExtraPhone(name) => ColumnRole::ExtraPhone(unique(name, &mut used)),
             r => r,
         };
-        // A landline column names a known field too (it is a phone).
-        if matches!(role, ColumnRole::Field(_) | ColumnRole::ExtraPhone(_)) {
-            known += 1;
-        }
         if !text.is_empty() {
             let as_field = match &role {
-                ColumnRole::Field(f) => f.key().to_owned(),
-                ColumnRole::ExtraPhone(_) | ColumnRole::Attribute(_) => "attribute".to_owned(),
-                ColumnRole::Ignore => "ignore".to_owned(),
+                // Saved and reused, "phone" makes this column a further phone again.
+                ColumnRole::Field(f) => f.key(),
+                ColumnRole::ExtraPhone(_) => Field::Phone.key(),
+                ColumnRole::Attribute(_) => "attribute",
+                ColumnRole::Ignore => "ignore",
             };
-            mapped.insert(text.clone(), as_field);
+            mapping.entry(text.clone()).or_insert_with(|| as_field.to_owned());
         }
         columns.push(role);
     }
-    if known < 3 {
-        return None;
-    }
-    // A landline column alone (no mobile column) is the phone.
-    if !columns.contains(&ColumnRole::Field(Field::Phone)) {
-        if let Some(pos) = columns.iter().position(|c| matches!(c, ColumnRole::ExtraPhone(_))) {
-            if let ColumnRole::ExtraPhone(h) = &columns[pos] {
-                mapped.insert(h.clone(), Field::Phone.key().to_owned());
-            }
-            columns[pos] = ColumnRole::Field(Field::Phone);
-        }
-    }
-    Some(Header { row: row.row, columns, mapping: mapped })
+    Some(Header { row, columns, mapping })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(n: u32, cells: &[&str]) -> RawRow {
-        RawRow {
-            row: n,
-            cells: cells
-                .iter()
-                .map(|c| if c.is_empty() { Cell::Empty } else { Cell::Text((*c).into()) })
-                .collect(),
-        }
+fn unique(name: String, used: &mut BTreeSet<String>) -> String {
+    if used.insert(name.clone()) {
+        return name;
     }
-
-    #[test]
-    fn the_header_is_found_below_a_title_row() {
-        let rows = [
-            row(1, &["XX社区居民花名册", "", ""]),
-            row(2, &["序号", "姓名", "身份证号码", "联系电话", "网格"]),
-            row(3, &["1", "张三", "", "", ""]),
-        ];
-        let h = detect(&rows, None).expect("header");
-        assert_eq!(h.row, 2);
-        assert_eq!(h.columns[1], ColumnRole::Field(Field::Name));
-        assert_eq!(h.columns[0], ColumnRole::Attribute("序号".into()), "unknown columns are kept");
-    }
-
-    #[test]
-    fn decorations_case_and_spaces_do_not_hide_a_field() {
-        for text in [
-            "姓名*",
-            "姓 名",
-            "身份证号码(必填)",
-            "身份证号码（必填）",
-            "Phone ",
-            "ID Number",
-            "联系电话：",
-        ] {
-            assert!(
-                known_field(&normalise_header(text)).is_some(),
-                "{text} → {}",
-                normalise_header(text)
-            );
-        }
-    }
-
-    #[test]
-    fn fewer_than_three_known_fields_is_no_header() {
-        assert!(detect(&[row(1, &["填表说明", "姓名"])], None).is_none());
-    }
-
-    #[test]
-    fn a_second_phone_column_is_kept_beside_the_phone() {
-        let h = detect(&[row(1, &["姓名", "手机", "固定电话", "社区"])], None).expect("header");
-        assert_eq!(h.columns[1], ColumnRole::Field(Field::Phone));
-        assert_eq!(h.columns[2], ColumnRole::ExtraPhone("固定电话".into()));
-        let only_landline = detect(&[row(1, &["姓名", "固定电话", "社区"])], None).expect("header");
-        assert_eq!(
-            only_landline.columns[1],
-            ColumnRole::Field(Field::Phone),
-            "a landline alone is the phone"
-        );
-    }
-
-    #[test]
-    fn a_mapping_overrides_and_can_ignore() {
-        let m = Mapping {
-            columns: [
-                ("户主电话".to_owned(), "phone".to_owned()),
-                ("序号".to_owned(), "ignore".to_owned()),
-            ]
-            .into(),
-        };
-        let h = detect(&[row(1, &["序号", "姓名", "户主电话", "社区"])], Some(&m)).expect("header");
-        assert_eq!(h.columns[0], ColumnRole::Ignore);
-        assert_eq!(h.columns[2], ColumnRole::Field(Field::Phone));
-        assert_eq!(h.mapping["户主电话"], "phone");
-    }
+    let free = (2..).map(|k| format!("{name}({k})")).find(|n| !used.contains(n));
+    let free = free.unwrap_or(name);
+    used.insert(free.clone());
+    free
 }
