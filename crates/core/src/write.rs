@@ -300,3 +300,82 @@ pub struct AuditCheck {
     /// The `seq` of the first entry that does not chain, if any.
     pub broken_at: Option<i64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    fn one_command(store: &mut Store, clock: &ManualClock, n: i64) {
+        let actor = Actor::new("p", "tester");
+        run(store, clock, &actor, Mode::Commit, |w| {
+            let op = w.emit("test.op", &n)?;
+            w.audit(AuditEntry {
+                action: "test".into(),
+                entity: "test".into(),
+                after: Some(serde_json::json!({ "n": n })),
+                op_id: Some(op.op_id),
+                ..AuditEntry::default()
+            })?;
+            Ok(())
+        })
+        .expect("command");
+    }
+
+    #[test]
+    fn the_audit_log_refuses_edits_and_the_chain_shows_tampering() {
+        let mut store = Store::open_in_memory().expect("store");
+        let clock = ManualClock::fixed();
+        for n in 0..3 {
+            one_command(&mut store, &clock, n);
+        }
+        assert_eq!(
+            verify_audit_chain(&store).expect("verify"),
+            AuditCheck { entries: 3, broken_at: None }
+        );
+        let refused = store.conn().execute("UPDATE audit_log SET after = '{}' WHERE seq = 2", []);
+        assert!(refused.is_err(), "the trigger keeps the log append-only");
+        // Someone with the file and a SQLite shell drops the trigger and edits an entry.
+        store
+            .conn()
+            .execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET after = '{\"n\":9}' WHERE seq = 2;")
+            .expect("tamper");
+        assert_eq!(verify_audit_chain(&store).expect("verify").broken_at, Some(2));
+    }
+
+    #[test]
+    fn sequence_numbers_and_stamps_only_increase_even_when_the_clock_steps_back() {
+        let mut store = Store::open_in_memory().expect("store");
+        let clock = ManualClock::fixed();
+        one_command(&mut store, &clock, 1);
+        clock.advance_ms(-60_000);
+        one_command(&mut store, &clock, 2);
+        let rows: Vec<(i64, i64)> = store
+            .conn()
+            .prepare("SELECT seq, hlc FROM outbox ORDER BY seq")
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2]);
+        assert!(rows[1].1 > rows[0].1, "a clock stepping back must not reorder stamps");
+    }
+
+    #[test]
+    fn a_command_without_an_operation_or_audit_entry_is_refused() {
+        let mut store = Store::open_in_memory().expect("store");
+        let clock = ManualClock::fixed();
+        let actor = Actor::new("p", "tester");
+        let err = run(&mut store, &clock, &actor, Mode::Commit, |w| {
+            w.tx().execute("UPDATE device SET district = 'x'", [])?;
+            Ok(())
+        })
+        .expect_err("refused");
+        assert_eq!(err.code(), "internal");
+        assert_eq!(store.device().district, "本区");
+        let district: String =
+            store.conn().query_row("SELECT district FROM device", [], |r| r.get(0)).expect("read");
+        assert_eq!(district, "本区", "the refused command rolled back");
+    }
+}

@@ -312,3 +312,29 @@ fn an_export_is_recorded_and_never_writes_a_formula() {
     assert_eq!(after.audit, before.audit + 1, "the export is in the audit log");
     assert_eq!(after.outbox, before.outbox + 1);
 }
+
+#[test]
+fn creating_many_writes_one_operation_and_audit_entry_per_chunk_and_nothing_on_failure() {
+    let mut store = Store::open_in_memory().expect("store");
+    let clock = ManualClock::fixed();
+    let actor = actor();
+    let today = clock_today();
+    let people: Vec<ResidentDraft> = jiayuan_core::demo::people(5, 2_500, today).collect();
+    let n =
+        residents::create_many(&mut Ctx::new(&mut store, &clock, &actor), people.clone(), "demo")
+            .expect("create many");
+    assert_eq!(n, 2_500);
+    let s = stats(&store);
+    assert_eq!((s.residents, s.outbox, s.audit, s.field_clocks), (2_500, 3, 3, 0));
+    assert_eq!(s.searchable, 2_500, "bulk creations are searchable");
+    // The same people again break the identity-number rule: the whole command rolls back.
+    let before = stats(&store);
+    residents::create_many(&mut Ctx::new(&mut store, &clock, &actor), people, "again")
+        .expect_err("duplicate identity numbers");
+    assert_eq!(stats(&store), before, "a failed bulk command leaves nothing behind");
+    assert_eq!(verify_audit_chain(&store).expect("verify").broken_at, None);
+}
+
+fn clock_today() -> jiayuan_core::chrono::NaiveDate {
+    jiayuan_core::chrono::NaiveDate::from_ymd_opt(2026, 3, 1).expect("date")
+}
