@@ -22,7 +22,8 @@ use writer::{Change, Writer};
 
 /// Validates what a person typed for a new or edited resident, with the importer's rules.
 fn validate(d: &mut ResidentDraft, today: chrono::NaiveDate) -> Result<()> {
-    d.name = crate::identity::clean_text(&d.name);
+    // The same name rules as an import, so a typed-in 王　芳 matches an imported 王芳.
+    d.name = crate::identity::clean_name(&d.name);
     if d.name.is_empty() {
         return Err(CoreError::Invalid("a resident needs a name".into()));
     }
