@@ -158,8 +158,6 @@ impl Run {
             (&batch_id, file, input.format().as_str(), w.at_rfc3339(), &w.actor().id),
         )?;
         let batch_rid = w.tx().last_insert_rowid();
-        // Let SQLite sort with a helper thread when it rebuilds indexes at the end.
-        w.tx().execute_batch("PRAGMA threads = 2")?;
         let mut dropped_indexes = Vec::new();
         if live == 0 {
             let mut stmt = w.tx().prepare(
