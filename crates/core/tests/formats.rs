@@ -289,3 +289,16 @@ fn a_saved_mapping_reads_headers_no_synonym_knows() {
     assert_eq!(r.created, 1);
     assert_eq!(r.sheets[0].mapping["户主"], "name");
 }
+
+#[test]
+fn a_row_without_an_id_repeating_an_earlier_name_and_phone_is_a_duplicate_in_any_store() {
+    let sheet = Sheet::new("r")
+        .row(&["姓名", "身份证号码", "联系电话"])
+        .row(&["沈建国", &a(), "13812345678"])
+        .row(&["沈建国", "", "138-1234-5678"]);
+    let bytes = to_csv(&sheet, Csv::default());
+    let (r, _) = import_bytes("r.csv", &bytes);
+    let dups: Vec<(u32, u32)> = r.duplicates.iter().map(|d| (d.row, d.same_as_row)).collect();
+    assert_eq!(dups, [(3, 2)], "{r:#?}");
+    assert_eq!(r.created, 1);
+}
