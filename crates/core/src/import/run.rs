@@ -119,6 +119,13 @@ enum Key {
     NamePhone(String, String),
 }
 
+fn name_phone_hash(name: &str, phone: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    (name, phone).hash(&mut h);
+    h.finish()
+}
+
 fn key_of(d: &ResidentDraft) -> Option<Key> {
     match (&d.id_number, &d.phone) {
         (Some(id), _) => Some(Key::Id(id.clone())),
@@ -137,6 +144,7 @@ struct Run {
     writer: Writer,
     /// First valid row of each person in this file: (sheet index in report, row).
     seen: FxHashMap<Key, (usize, u32)>,
+    by_name_phone: FxHashMap<u64, (usize, u32, i64)>,
     /// A store empty at the start cannot hold a match, so a first import skips the lookups and
     /// builds the residents' secondary indexes once at the end (sorting beats a million
     /// random inserts). Holds their definitions, read from the schema, while they are away.
@@ -191,6 +199,7 @@ impl Run {
             chunk_first_rid: None,
             writer: Writer { defer_search: true, ..Writer::default() },
             seen: FxHashMap::default(),
+            by_name_phone: FxHashMap::default(),
             store_was_empty: live == 0,
             dropped_indexes,
             created_ids: Vec::with_capacity(CHUNK),
@@ -311,7 +320,11 @@ impl Run {
         let Some(key) = key_of(&draft) else {
             return Err(CoreError::Internal("a valid row without identity".into()));
         };
-        if let Some(&(first_sheet, first_row)) = self.seen.get(&key) {
+        let first = match self.seen.get(&key) {
+            Some(hit) => Some(*hit),
+            None => self.same_name_and_phone(w, &draft)?,
+        };
+        if let Some((first_sheet, first_row)) = first {
             self.report.duplicates.push(Duplicate {
                 sheet: name.to_owned(),
                 row,
@@ -335,6 +348,7 @@ impl Run {
             None => {
                 self.created_ids.push(self.writer.insert(w, &draft, Some(self.batch_rid))?);
                 self.chunk_first_rid.get_or_insert(self.writer.last_rid);
+                self.remember_name_and_phone(&draft, sheet, row, self.writer.last_rid);
                 self.report.created += 1;
                 self.report.sheets[sheet].created += 1;
                 if self.created_ids.len() >= CHUNK {
@@ -342,6 +356,7 @@ impl Run {
                 }
             }
             Some(s) => {
+                self.remember_name_and_phone(&draft, sheet, row, s.rid);
                 let (changes, add_tags) = self.writer.diff(w, &s, &draft)?;
                 if changes.is_empty() {
                     self.report.unchanged += 1;
@@ -358,6 +373,33 @@ impl Run {
             }
         }
         Ok(())
+    }
+
+    /// A row without an identity number is keyed by name and phone, and the spec has it match
+    /// a person with that name and phone: rows with an identity number are remembered by a
+    /// hash of theirs (no allocation on the million-row path), and a hit is confirmed against
+    /// the stored row, so the answer is the same whether or not the store started empty.
+    fn remember_name_and_phone(&mut self, d: &ResidentDraft, sheet: usize, row: u32, rid: i64) {
+        if let (Some(_), Some(phone)) = (&d.id_number, &d.phone) {
+            self.by_name_phone.entry(name_phone_hash(&d.name, phone)).or_insert((sheet, row, rid));
+        }
+    }
+
+    fn same_name_and_phone(
+        &self,
+        w: &Write<'_>,
+        d: &ResidentDraft,
+    ) -> Result<Option<(usize, u32)>> {
+        let (None, Some(phone)) = (&d.id_number, &d.phone) else { return Ok(None) };
+        let Some(&(sheet, row, rid)) = self.by_name_phone.get(&name_phone_hash(&d.name, phone))
+        else {
+            return Ok(None);
+        };
+        let same: bool = w
+            .tx()
+            .prepare_cached("SELECT name = ?2 AND phone = ?3 FROM residents WHERE rid = ?1")?
+            .query_row((rid, &d.name, phone), |r| r.get(0))?;
+        Ok(same.then_some((sheet, row)))
     }
 
     fn flush_created(&mut self, w: &mut Write<'_>) -> Result<()> {
