@@ -334,14 +334,6 @@ impl Run {
             return Ok(());
         }
         self.seen.insert(key, (sheet, row));
-        // A later row without an identity number is keyed by name and phone, and the spec has
-        // it match a person with that name and phone: record this row under that key too, so
-        // the answer is "duplicate" whether or not the store was empty when the import began.
-        if let (Some(_), Some(phone)) = (&draft.id_number, &draft.phone) {
-            self.seen
-                .entry(Key::NamePhone(draft.name.clone(), phone.clone()))
-                .or_insert((sheet, row));
-        }
         let stored =
             if self.store_was_empty { None } else { writer::stored_by_key(w.tx(), &draft)? };
         match stored {
