@@ -137,21 +137,31 @@ fn roster(rows: usize, start: u64) -> String {
     s
 }
 
+/// Runs an import through the real command with the test's clock and actor.
+fn import_with(
+    store: &mut Store,
+    clock: &ManualClock,
+    path: &std::path::Path,
+    opts: &ImportOptions,
+    cancel: bool,
+) -> jiayuan_core::Result<import::ImportReport> {
+    import::import_file(
+        &mut Ctx::new(store, clock, &actor()),
+        path,
+        opts,
+        &mut |_| {},
+        &AtomicBool::new(cancel),
+    )
+}
+
 #[test]
 fn an_import_writes_one_operation_and_one_audit_entry_per_chunk() {
     let dir = tempfile::tempdir().expect("dir");
     let mut store = Store::open_in_memory().expect("store");
     let clock = ManualClock::fixed();
-    let actor = actor();
     let path = write_csv(dir.path(), "r.csv", &roster(2500, 0));
-    let report = import::import_file(
-        &mut Ctx::new(&mut store, &clock, &actor),
-        &path,
-        &ImportOptions::default(),
-        &mut |_| {},
-        &AtomicBool::new(false),
-    )
-    .expect("import");
+    let report =
+        import_with(&mut store, &clock, &path, &ImportOptions::default(), false).expect("import");
     assert_eq!(report.created, 2500, "{report:?}");
     let s = stats(&store);
     assert_eq!(s.residents, 2500);
@@ -167,28 +177,21 @@ fn a_dry_run_and_a_cancelled_import_write_nothing() {
     let dir = tempfile::tempdir().expect("dir");
     let mut store = Store::open_in_memory().expect("store");
     let clock = ManualClock::fixed();
-    let actor = actor();
     let path = write_csv(dir.path(), "r.csv", &roster(1500, 0));
     let before = stats(&store);
-    let dry = import::import_file(
-        &mut Ctx::new(&mut store, &clock, &actor),
+    let dry = import_with(
+        &mut store,
+        &clock,
         &path,
         &ImportOptions { dry_run: true, ..ImportOptions::default() },
-        &mut |_| {},
-        &AtomicBool::new(false),
+        false,
     )
     .expect("dry run");
     assert_eq!(dry.created, 1500, "a dry run reports what a real run would do");
     assert!(dry.dry_run && dry.batch_id.is_none());
     assert_eq!(stats(&store), before, "a dry run writes nothing");
 
-    let cancelled = import::import_file(
-        &mut Ctx::new(&mut store, &clock, &actor),
-        &path,
-        &ImportOptions::default(),
-        &mut |_| {},
-        &AtomicBool::new(true),
-    );
+    let cancelled = import_with(&mut store, &clock, &path, &ImportOptions::default(), true);
     assert_eq!(cancelled.expect_err("cancelled").code(), "cancelled");
     assert_eq!(stats(&store), before, "a cancelled import writes nothing");
 }
@@ -202,14 +205,7 @@ fn reimporting_updates_changed_fields_and_undo_restores_them_except_later_edits(
     let first = write_csv(dir.path(), "a.csv", "姓名,联系电话,所属社区,网格,楼栋,人员类别\n王五,13900000001,建设社区,第1网格,1幢,\n赵六,13900000002,建设社区,第1网格,2幢,慢性病\n");
     let opts = ImportOptions::default();
     let run = |store: &mut Store, path: &std::path::Path| {
-        import::import_file(
-            &mut Ctx::new(store, &clock, &actor),
-            path,
-            &opts,
-            &mut |_| {},
-            &AtomicBool::new(false),
-        )
-        .expect("import")
+        import_with(store, &clock, path, &opts, false).expect("import")
     };
     run(&mut store, &first);
     clock.advance_ms(1000);
@@ -250,14 +246,8 @@ fn undoing_a_first_import_removes_everyone_it_created() {
     let clock = ManualClock::fixed();
     let actor = actor();
     let path = write_csv(dir.path(), "r.csv", &roster(1200, 0));
-    let report = import::import_file(
-        &mut Ctx::new(&mut store, &clock, &actor),
-        &path,
-        &ImportOptions::default(),
-        &mut |_| {},
-        &AtomicBool::new(false),
-    )
-    .expect("import");
+    let report =
+        import_with(&mut store, &clock, &path, &ImportOptions::default(), false).expect("import");
     let undo = import::undo_batch(
         &mut Ctx::new(&mut store, &clock, &actor),
         report.batch_id.as_deref().expect("batch"),
@@ -268,14 +258,8 @@ fn undoing_a_first_import_removes_everyone_it_created() {
     assert_eq!(s.residents, 0);
     assert_eq!(s.searchable, 0, "removed residents leave search");
     // The same roster imports again afterwards: tombstones claim no identity.
-    let again = import::import_file(
-        &mut Ctx::new(&mut store, &clock, &actor),
-        &path,
-        &ImportOptions::default(),
-        &mut |_| {},
-        &AtomicBool::new(false),
-    )
-    .expect("import again");
+    let again = import_with(&mut store, &clock, &path, &ImportOptions::default(), false)
+        .expect("import again");
     assert_eq!(again.created, 1200);
 }
 

@@ -37,7 +37,7 @@ fn reject(field: &'static str, code: IssueCode, value: Option<String>) -> RowOut
 
 /// What offices type into a cell to say "nothing here" (无 in the phone column of someone
 /// without a phone), or below the last entry of a printed form (以下空白).
-const PLACEHOLDERS: &[&str] = &[
+const WORDS_FOR_NOTHING: &[&str] = &[
     "无",
     "暂无",
     "没有",
@@ -56,12 +56,12 @@ const PLACEHOLDERS: &[&str] = &[
     "以下无内容",
 ];
 
-fn is_placeholder(t: &str) -> bool {
-    t.len() <= 15 && PLACEHOLDERS.contains(&identity::to_halfwidth(t).to_lowercase().as_str())
+fn means_nothing(t: &str) -> bool {
+    t.len() <= 15 && WORDS_FOR_NOTHING.contains(&identity::to_halfwidth(t).to_lowercase().as_str())
 }
 
 /// A cell as text: numbers without a spurious `.0`, date cells as their date. Error cells
-/// (`#N/A` of a formula dragged down an empty template) and placeholders say nothing.
+/// (`#N/A` of a formula dragged down an empty template) and words for nothing (无, 暂无, /) say nothing.
 fn text_of(c: &Cell) -> Option<String> {
     let s = match c {
         Cell::Empty | Cell::Error(_) => return None,
@@ -71,7 +71,7 @@ fn text_of(c: &Cell) -> Option<String> {
         Cell::Bool(b) => b.to_string(),
         Cell::Date(d) => d.split('T').next().unwrap_or(d).to_owned(),
     };
-    (!s.is_empty() && !is_placeholder(&s)).then_some(s)
+    (!s.is_empty() && !means_nothing(&s)).then_some(s)
 }
 
 /// The identity number cell, told apart from one a spreadsheet already rounded.
@@ -202,7 +202,7 @@ fn role_key(role: Option<&ColumnRole>) -> &'static str {
 
 /// Judges one row under its sheet's header.
 ///
-/// A row is blank when no cell says anything: empty, spaces, placeholders, error cells, and
+/// A row is blank when no cell says anything: empty, spaces, words for nothing, error cells, and
 /// ignored columns (a pre-numbered template row holds only its 序号).
 pub fn judge(row: &RawRow, header: &Header, today: NaiveDate) -> RowOutcome {
     if row.is_blank() {
@@ -310,7 +310,7 @@ fn take_phones(d: &mut ResidentDraft, phones: Vec<(&str, String)>) -> bool {
             match part {
                 PhonePart::Valid(p) if d.phone.is_none() => d.phone = Some(p.number),
                 PhonePart::Valid(p) => rest.push(p.number),
-                PhonePart::Invalid(text) if is_placeholder(&text) => {}
+                PhonePart::Invalid(text) if means_nothing(&text) => {}
                 PhonePart::Invalid(text) => rest.push(text),
             }
         }

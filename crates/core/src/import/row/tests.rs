@@ -145,7 +145,7 @@ fn tags_split_on_every_separator_and_unknown_columns_are_kept() {
 }
 
 #[test]
-fn placeholders_say_nothing() {
+fn words_for_nothing_say_nothing() {
     let h = header(&COLS);
     let o = judge(&row(vec![t("张三"), t("-"), t("无"), t("暂无"), t("/")]), &h, today());
     assert_eq!(code(&o), Some(IssueCode::MissingIdentity), "无 is no phone, not a bad one");
@@ -155,7 +155,7 @@ fn placeholders_say_nothing() {
 }
 
 #[test]
-fn a_row_with_only_its_number_errors_or_placeholders_is_blank() {
+fn a_row_with_only_its_number_errors_or_words_for_nothing_is_blank() {
     let h = header(&["序号", "姓名", "身份证号码", "联系电话", "社区"]);
     for cells in [
         vec![t("17"), t(""), t(""), t(""), t("")],
