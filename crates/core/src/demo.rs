@@ -76,9 +76,12 @@ const MOBILE_PREFIXES: &[&str] = &[
     "130", "133", "135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159",
     "177", "180", "181", "182", "187", "188", "189", "191", "199",
 ];
-/// Each community's grids each cover this many buildings of 3 units, 18 floors, 2 flats a floor.
-const BUILDINGS_PER_GRID: u32 = 5;
-const FLATS_PER_BUILDING: u32 = 3 * 18 * 2;
+/// Each community's grids each cover this many buildings: the six-floor walk-ups of 2 units and
+/// 2 flats a floor that most of Jiaxing's older communities are made of. Small buildings make
+/// even a small demo district spread over several grids per community.
+const BUILDINGS_PER_GRID: u32 = 3;
+const FLOORS: u32 = 6;
+const FLATS_PER_BUILDING: u32 = 2 * FLOORS * 2;
 
 fn weighted<'a>(rng: &mut StdRng, items: &[(&'a str, u32)]) -> &'a str {
     let total: u32 = items.iter().map(|(_, w)| w).sum();
@@ -215,8 +218,8 @@ impl District {
         self.flats[street_i][community_i] += 1;
         let building = flat / FLATS_PER_BUILDING + 1;
         let in_building = flat % FLATS_PER_BUILDING;
-        let unit = in_building / 36 + 1;
-        let room = (in_building % 36 / 2 + 1) * 100 + in_building % 2 + 1;
+        let unit = in_building / (FLOORS * 2) + 1;
+        let room = (in_building % (FLOORS * 2) / 2 + 1) * 100 + in_building % 2 + 1;
         // Grids are places: a community of 3 to 6 grids, each a block of buildings.
         let grids = 3 + ((street_i * 7 + community_i * 3) % 4) as u32;
         let grid = ((building - 1) / BUILDINGS_PER_GRID) % grids + 1;

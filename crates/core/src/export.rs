@@ -166,6 +166,32 @@ pub fn export_residents(ctx: &mut Ctx<'_>, path: &Path, filter: &Filter) -> Resu
     Ok(n)
 }
 
+/// Records that a list of residents was printed (phones in full on a call list): printing
+/// is an export on paper, audited and synced like one.
+pub fn record_printed(
+    ctx: &mut Ctx<'_>,
+    kind: &str,
+    filter: &Filter,
+    residents: u64,
+) -> Result<()> {
+    let record = json!({
+        "kind": kind,
+        "filter": { "community": filter.community, "grid": filter.grid, "tag": filter.tag },
+        "residents": residents,
+    });
+    ctx.write(|w| {
+        let op = w.emit("export.print", &record)?;
+        w.audit(AuditEntry {
+            action: "export.print".into(),
+            entity: "export".into(),
+            after: Some(record.clone()),
+            op_id: Some(op.op_id),
+            ..AuditEntry::default()
+        })?;
+        Ok(())
+    })
+}
+
 /// Writes the blank roster template: the recognised headers, with the identity-number and
 /// phone columns formatted as text so Excel keeps every digit, and a sheet of instructions.
 pub fn write_template(path: &Path) -> Result<()> {

@@ -7,6 +7,7 @@ pub mod areas;
 pub mod clock;
 pub mod context;
 pub mod demo;
+pub mod desk;
 pub mod error;
 pub mod export;
 pub mod hlc;

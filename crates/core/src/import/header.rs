@@ -259,6 +259,8 @@ pub struct Header {
     pub columns: Vec<ColumnRole>,
     /// Header text → the field key it was read as, or `attribute` / `ignore`, for the report.
     pub mapping: BTreeMap<String, String>,
+    /// Each column's header text (two rows merged when the header spans two), for previews.
+    pub texts: Vec<String>,
 }
 
 impl Header {
@@ -267,7 +269,7 @@ impl Header {
     }
 }
 
-fn cell_text(c: &Cell) -> String {
+pub(crate) fn cell_text(c: &Cell) -> String {
     match c {
         Cell::Text(s) => crate::identity::clean_text(s),
         Cell::Number(n) => n.to_string(),
@@ -296,7 +298,11 @@ fn claim(text: &str, mapped: &[(String, Target)]) -> Claim {
     }
     match recognise(text) {
         Some((f, s)) => Claim::Named(f, s),
-        None if names::SEQUENCE.contains(&norm.as_str()) => Claim::Sequence,
+        None if names::SEQUENCE.contains(&norm.as_str())
+            || names::OURS.contains(&norm.as_str()) =>
+        {
+            Claim::Sequence
+        }
         None => Claim::Unknown,
     }
 }
@@ -385,7 +391,7 @@ fn header_of(row: u32, texts: &[String], mapped: &[(String, Target)]) -> Option<
         }
         columns.push(role);
     }
-    Some(Header { row, columns, mapping })
+    Some(Header { row, columns, mapping, texts: texts.to_vec() })
 }
 
 fn unique(name: String, used: &mut BTreeSet<String>) -> String {

@@ -5,17 +5,22 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ImportReport {
     pub file: String,
     pub format: String,
     pub encoding: Option<String>,
     pub sheets: Vec<SheetReport>,
     pub skipped_sheets: Vec<SkippedSheet>,
+    #[ts(type = "number")]
     pub rows_read: u64,
+    #[ts(type = "number")]
     pub created: u64,
+    #[ts(type = "number")]
     pub updated: u64,
+    #[ts(type = "number")]
     pub unchanged: u64,
+    #[ts(type = "number")]
     pub blank_rows: u64,
     pub rejected: Vec<RowProblem>,
     pub warnings: Vec<RowProblem>,
@@ -25,27 +30,31 @@ pub struct ImportReport {
     pub seconds: f64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SheetReport {
     pub name: String,
     pub header_row: u32,
     /// Header text → the field it was read as (`attribute` for kept extra columns).
     pub mapping: BTreeMap<String, String>,
     /// Data rows read below the header, blank rows not counted.
+    #[ts(type = "number")]
     pub rows: u64,
+    #[ts(type = "number")]
     pub created: u64,
+    #[ts(type = "number")]
     pub updated: u64,
+    #[ts(type = "number")]
     pub unchanged: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SkippedSheet {
     pub name: String,
     /// `no_header` (no row among the first 10 names 3 known fields), `not_selected`, `empty`.
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RowProblem {
     pub sheet: String,
     pub row: u32,
@@ -54,7 +63,7 @@ pub struct RowProblem {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Duplicate {
     pub sheet: String,
     pub row: u32,
@@ -63,8 +72,10 @@ pub struct Duplicate {
 }
 
 /// Progress of a running import: rows done out of rows expected (an estimate for text files).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Progress {
+    #[ts(type = "number")]
     pub rows_done: u64,
+    #[ts(type = "number")]
     pub rows_expected: u64,
 }

@@ -11,16 +11,18 @@ use crate::error::{CoreError, Result};
 use crate::residents::writer::{self, Change, Writer};
 use crate::write::AuditEntry;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct UndoReport {
     pub batch_id: String,
+    #[ts(type = "number")]
     pub removed: u64,
+    #[ts(type = "number")]
     pub restored_fields: u64,
     /// Fields edited after the import, left as they are now.
     pub kept: Vec<KeptField>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct KeptField {
     pub resident_id: String,
     pub name: String,
@@ -28,16 +30,21 @@ pub struct KeptField {
 }
 
 /// An import batch as the history lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct BatchSummary {
     pub id: String,
     pub file: String,
     pub format: String,
     pub at: String,
+    #[ts(type = "number")]
     pub rows_read: u64,
+    #[ts(type = "number")]
     pub created: u64,
+    #[ts(type = "number")]
     pub updated: u64,
+    #[ts(type = "number")]
     pub unchanged: u64,
+    #[ts(type = "number")]
     pub rejected: u64,
     pub undone_at: Option<String>,
 }

@@ -4,6 +4,7 @@
 
 mod bulk;
 mod draft;
+pub mod list;
 mod read;
 pub mod tags;
 pub(crate) mod writer;
@@ -13,7 +14,9 @@ use serde_json::json;
 
 pub use bulk::create_many;
 pub use draft::{ResidentDraft, Sex};
-pub use read::{count, for_each, get, history, search, Filter, HistoryEntry, Resident};
+pub use read::{
+    count, for_each, get, history, search, search_rids, Filter, HistoryEntry, Resident,
+};
 
 use crate::context::Ctx;
 use crate::error::{CoreError, Result};
@@ -196,4 +199,38 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str, patch: ResidentPatch) -> Result<Resid
         Ok(())
     })?;
     get(ctx.store, id)?.ok_or_else(|| CoreError::NotFound(format!("resident {id}")))
+}
+
+/// Shows an official one masked value of a resident in full (`id_number` or `phone`). Lists
+/// mask them; seeing one is recorded in the audit log and synced, like an export.
+pub fn reveal(ctx: &mut Ctx<'_>, id: &str, field: &str) -> Result<Option<String>> {
+    let column = match field {
+        "id_number" => "id_number",
+        "phone" => "phone",
+        other => return Err(CoreError::Invalid(format!("{other} is not a masked field"))),
+    };
+    let value: Option<String> = {
+        let sql = format!("SELECT {column} FROM residents WHERE id = ?1 AND deleted = 0");
+        let mut stmt = ctx.store.conn().prepare_cached(&sql)?;
+        let mut rows = stmt.query([id])?;
+        match rows.next()? {
+            Some(row) => row.get(0)?,
+            None => return Err(CoreError::NotFound(format!("resident {id}"))),
+        }
+    };
+    let record = json!({ "id": id, "field": field });
+    ctx.write(|w| {
+        let op = w.emit("residents.reveal", &record)?;
+        w.audit(AuditEntry {
+            action: "resident.reveal".into(),
+            entity: "resident".into(),
+            entity_ids: vec![id.to_owned()],
+            after: Some(record.clone()),
+            op_id: Some(op.op_id),
+            subjects: vec![id.to_owned()],
+            ..AuditEntry::default()
+        })?;
+        Ok(())
+    })?;
+    Ok(value)
 }

@@ -85,50 +85,63 @@ pub fn count(store: &Store) -> Result<u64> {
 /// street, community or grid), part of a phone, or a whole identity number. Three or more
 /// characters use the trigram index; shorter queries (a two-character name) scan names.
 pub fn search(store: &Store, query: &str, limit: u32) -> Result<Vec<Resident>> {
+    let by_rid = with_paths(&format!("{SELECT} WHERE r.rid = ?1"));
+    let mut stmt = store.conn().prepare_cached(&by_rid)?;
+    let mut out = Vec::new();
+    for rid in search_rids(store, query, limit)? {
+        if let Some(r) = stmt.query_row([rid], from_row).optional()? {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// What [`search`] finds, as local row numbers, best first.
+pub fn search_rids(store: &Store, query: &str, limit: u32) -> Result<Vec<i64>> {
     let q = crate::identity::clean_text(query);
     if q.is_empty() {
         return Ok(Vec::new());
     }
     let upper = q.to_ascii_uppercase();
     if upper.len() == 18 || upper.len() == 15 {
-        let by_id = with_paths(&format!("{SELECT} WHERE r.id_number = ?1 AND r.deleted = 0"));
-        let found: Option<Resident> =
-            store.conn().prepare_cached(&by_id)?.query_row([&upper], from_row).optional()?;
-        if let Some(r) = found {
-            return Ok(vec![r]);
+        let found: Option<i64> = store
+            .conn()
+            .prepare_cached("SELECT rid FROM residents WHERE id_number = ?1 AND deleted = 0")?
+            .query_row([&upper], |r| r.get(0))
+            .optional()?;
+        if let Some(rid) = found {
+            return Ok(vec![rid]);
         }
     }
-    let sql = if q.chars().count() >= 3 {
+    let rows = if q.chars().count() >= 3 {
         // Residents whose text matches, then residents of areas whose name matches (an area
         // name is stored once in `areas`, not once per resident).
-        with_paths(&format!(
-            "{SELECT} JOIN (
+        let mut stmt = store.conn().prepare_cached(
+            "SELECT r.rid FROM residents r JOIN (
                  SELECT hit, min(score) AS score FROM (
                      SELECT rowid AS hit, rank AS score FROM residents_fts
                      WHERE residents_fts MATCH ?1 ORDER BY rank LIMIT ?2)
                  GROUP BY hit
                  UNION ALL
                  SELECT rr.rid, 1e9 FROM residents rr
-                 WHERE rr.area_rid IN (
+                 WHERE rr.deleted = 0 AND rr.area_rid IN (
                      WITH RECURSIVE hits(rid, id) AS (
                          SELECT rid, id FROM areas WHERE instr(name, ?3) > 0
                          UNION SELECT a.rid, a.id FROM areas a JOIN hits ON a.parent_id = hits.id)
                      SELECT rid FROM hits)
                  LIMIT ?2) f ON f.hit = r.rid
-             WHERE r.deleted = 0 ORDER BY f.score, r.rid LIMIT ?2"
-        ))
-    } else {
-        with_paths(&format!(
-            "{SELECT} WHERE r.deleted = 0 AND instr(r.name, ?1) > 0
-             ORDER BY (r.name = ?1) DESC, length(r.name), r.rid LIMIT ?2"
-        ))
-    };
-    let mut stmt = store.conn().prepare_cached(&sql)?;
-    let rows = if q.chars().count() >= 3 {
+             WHERE r.deleted = 0 ORDER BY f.score, r.rid LIMIT ?2",
+        )?;
         let phrase = format!("\"{}\"", q.replace('"', "\"\""));
-        stmt.query_map((phrase, limit, &q), from_row)?.collect::<rusqlite::Result<_>>()?
+        let rows = stmt.query_map((phrase, limit, &q), |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
     } else {
-        stmt.query_map((&q, limit), from_row)?.collect::<rusqlite::Result<_>>()?
+        let mut stmt = store.conn().prepare_cached(
+            "SELECT rid FROM residents WHERE deleted = 0 AND instr(name, ?1) > 0
+             ORDER BY (name = ?1) DESC, length(name), rid LIMIT ?2",
+        )?;
+        let rows = stmt.query_map((&q, limit), |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
     };
     Ok(rows)
 }

@@ -343,3 +343,7 @@ pub(super) const FALLBACK: &[(Field, &[&str])] = &[
 /// re-sorted roster, and a pre-numbered empty template row would look like data.
 pub(super) const SEQUENCE: &[&str] =
     &["序号", "序", "行号", "排序", "no", "#", "sn", "seq", "index", "rowno"];
+
+/// Columns this program adds to files it writes for people to fix (the reason a row was
+/// rejected): ignored when the fixed file comes back.
+pub(crate) const OURS: &[&str] = &["导入问题", "importproblem"];

@@ -1,0 +1,292 @@
+//! Records the replies the UI's browser tests mock, from the real desk API on a real store:
+//! a demo district, a roster with rejected rows imported through the wizard's calls. The UI
+//! tests replay `ui/tests/fixtures/ipc.json`, so their mocks cannot drift from the backend:
+//! this test fails when the recorded file differs from what the code answers now.
+//! `UPDATE_FIXTURES=1 cargo test -p jiayuan-core --test ipc_fixtures` rewrites it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jiayuan_core::desk::*;
+use jiayuan_core::{CoreError, ManualClock};
+use jiayuan_testkit::{realistic_roster, to_xlsx, RosterOptions, Sheet, Workbook};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+fn committed() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/tests/fixtures/ipc.json")
+}
+
+#[derive(Default)]
+struct Recorder {
+    calls: Vec<Value>,
+    events: serde_json::Map<String, Value>,
+}
+
+impl Recorder {
+    fn rec<T: Serialize>(
+        &mut self,
+        name: &str,
+        cmd: &str,
+        args: Value,
+        out: Result<T, CoreError>,
+    ) -> T {
+        match out {
+            Ok(v) => {
+                let ok = serde_json::to_value(&v).expect("reply serialises");
+                self.calls.push(json!({ "name": name, "cmd": cmd, "args": args, "ok": ok }));
+                v
+            }
+            Err(e) => panic!("{name}: {cmd} failed: {e}"),
+        }
+    }
+
+    fn rec_err(&mut self, name: &str, cmd: &str, args: Value, e: CoreError) {
+        let err = serde_json::to_value(ApiError::from(e)).expect("error serialises");
+        self.calls.push(json!({ "name": name, "cmd": cmd, "args": args, "err": err }));
+    }
+
+    /// A reply of the shell itself (a file dialog's answer), not of core.
+    fn dialog(&mut self, name: &str, purpose: &str, path: &str) {
+        self.calls.push(json!({
+            "name": name, "cmd": "pick_file", "args": { "purpose": purpose }, "ok": path
+        }));
+    }
+}
+
+fn query(text: &str, community: Option<&str>, offset: u32) -> ResidentQuery {
+    ResidentQuery {
+        text: text.into(),
+        community: community.map(str::to_owned),
+        grid: None,
+        tag: None,
+        offset,
+        limit: 100,
+    }
+}
+
+/// Ids are UUIDs made at random and paths are temporary: both are replaced by stable stand-ins
+/// (the same id always by the same one), so the recording is the same on every run.
+fn stabilise(text: &str, dir: &Path) -> String {
+    let text = text.replace(&dir.display().to_string(), "/fixtures");
+    let user_actor = serde_json::to_string(&local_display()).expect("json");
+    let text = text.replace(user_actor.trim_matches('"'), "local (official)");
+    let bytes = text.as_bytes();
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if i + 36 <= bytes.len() && text.is_char_boundary(i + 36) && is_uuid(&text[i..i + 36]) {
+            let id = &text[i..i + 36];
+            let n = match seen.iter().position(|s| s == id) {
+                Some(n) => n,
+                None => {
+                    seen.push(id.to_owned());
+                    seen.len() - 1
+                }
+            };
+            out.push_str(&format!("00000000-0000-7000-8000-{:012}", n + 1));
+            i += 36;
+        } else {
+            let ch = text[i..].chars().next().expect("char");
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+fn local_display() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
+    if user.is_empty() {
+        "local".to_owned()
+    } else {
+        format!("local ({user})")
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit() && !c.is_ascii_uppercase(),
+        })
+}
+
+fn roster(dir: &Path) -> PathBuf {
+    let opts = RosterOptions { messy: 0.2, bad: 0.08, ..RosterOptions::default() };
+    let (body, _) = realistic_roster(3000, 11, &opts);
+    let mut sheet = Sheet::new("花名册").title("南湖区新兴街道居民花名册");
+    sheet.rows.extend(body.rows);
+    let notes = Sheet::new("填表说明").row(&["请按模板填写，身份证号码请设为文本格式。"]);
+    let bytes = to_xlsx(&Workbook::of(vec![sheet, notes]));
+    let path = dir.join("居民名单.xlsx");
+    std::fs::write(&path, bytes).expect("write roster");
+    path
+}
+
+fn record(dir: &Path) -> Value {
+    let clock: Arc<dyn jiayuan_core::Clock> = Arc::new(ManualClock::fixed());
+    let desk = Desk::new(dir.join("data"), clock);
+    let mut r = Recorder::default();
+
+    r.rec("app_info_first_start", "app_info", json!({}), desk.open_last());
+    r.rec("open_demo", "open_store", json!({ "kind": "demo" }), desk.open_store(StoreKind::Demo));
+    r.rec("app_info_demo", "app_info", json!({}), desk.info());
+    let facets = r.rec("facets", "resident_facets", json!({}), desk.resident_facets());
+    let mut first = None;
+    for offset in [0, 100, 200] {
+        let q = query("", None, offset);
+        let page = r.rec(
+            &format!("page_{offset}"),
+            "residents_page",
+            json!({ "query": q }),
+            desk.residents_page(&q),
+        );
+        first = first.or_else(|| page.rows.first().cloned());
+    }
+    let first = first.expect("the demo district has residents");
+    let community = facets.communities.first().map(|c| c.name.clone()).expect("a community");
+    let q = query("", Some(&community), 0);
+    r.rec("page_community", "residents_page", json!({ "query": q }), desk.residents_page(&q));
+    let q = query(&first.name, None, 0);
+    let found = r.rec("search", "residents_page", json!({ "query": q }), desk.residents_page(&q));
+    assert!(found.rows.iter().any(|row| row.id == first.id), "a name search finds the person");
+    let q = query("查无此人甲乙", None, 0);
+    let none =
+        r.rec("search_none", "residents_page", json!({ "query": q }), desk.residents_page(&q));
+    assert_eq!(none.total, 0);
+    let id = first.id.clone();
+    r.rec("detail", "resident_detail", json!({ "id": id }), desk.resident_detail(&id));
+    r.rec(
+        "reveal_phone",
+        "resident_reveal",
+        json!({ "id": id, "field": "phone" }),
+        desk.resident_reveal(&id, RevealField::Phone),
+    );
+    let edit = ResidentEdit {
+        notes: Some("独居，每周二上门探访".into()),
+        ..ResidentEdit::default()
+    };
+    r.rec(
+        "update",
+        "resident_update",
+        json!({ "id": id, "edit": edit }),
+        desk.resident_update(&id, edit.clone()),
+    );
+    let q = query("", Some(&community), 0);
+    r.rec(
+        "print_calls",
+        "print_list",
+        json!({ "query": q, "kind": "calls" }),
+        desk.print_list(&q, PrintKind::Calls),
+    );
+
+    // The import wizard, on the main store.
+    r.rec("open_main", "open_store", json!({ "kind": "main" }), desk.open_store(StoreKind::Main));
+    let file = roster(dir);
+    let path = file.display().to_string();
+    r.dialog("pick_roster", "roster", &path);
+    let preview =
+        r.rec("preview", "import_preview", json!({ "path": path }), desk.import_preview(&file));
+    let sheet =
+        preview.sheets.iter().find(|s| s.header_row.is_some()).expect("a sheet with a header");
+    let columns: Vec<(String, String)> =
+        sheet.columns.iter().map(|c| (c.header.clone(), c.field.clone())).collect();
+    r.rec("mappings", "mappings_list", json!({}), desk.mappings());
+    let mut changed = columns.clone();
+    if let Some(c) = changed.iter_mut().find(|(_, f)| f == "notes") {
+        c.1 = "attribute".into();
+    }
+    let saved = SavedMapping { name: "街道花名册".into(), columns: changed };
+    r.rec(
+        "mapping_save",
+        "mapping_save",
+        json!({ "mapping": saved }),
+        desk.save_mapping(saved.clone()),
+    );
+    let mut request = ImportRequest {
+        path: path.clone(),
+        sheet: Some(sheet.name.clone()),
+        columns: Some(columns),
+        dry_run: true,
+        lang: "zh-CN".into(),
+    };
+    let dry = r.rec(
+        "dry_run",
+        "import_run",
+        json!({ "request": request }),
+        desk.import_run(&request, &mut |_| {}),
+    );
+    assert!(!dry.rejected.is_empty(), "the fixture roster has rejected rows to show");
+    request.dry_run = false;
+    let cancelled = desk.import_run(&request, &mut |_| {
+        desk.import_cancel();
+    });
+    match cancelled {
+        Err(e @ CoreError::Cancelled) => {
+            r.rec_err("run_cancelled", "import_run", json!({ "request": request }), e)
+        }
+        other => panic!("a cancelled import reports cancelled, got {other:?}"),
+    }
+    let mut events = Vec::new();
+    let report = r.rec(
+        "run",
+        "import_run",
+        json!({ "request": request }),
+        desk.import_run(&request, &mut |e| events.push(e)),
+    );
+    assert!(report.created > 0);
+    r.events.insert("run".into(), serde_json::to_value(&events).expect("events"));
+    let out = dir.join("问题行.xlsx").display().to_string();
+    r.dialog("pick_rejected", "rejected", &out);
+    r.rec(
+        "rejected_export",
+        "rejected_export",
+        json!({ "source": path, "report": report, "path": out }),
+        desk.rejected_export(&file, &report, Path::new(&out)),
+    );
+    let template = dir.join("居民名单模板.xlsx").display().to_string();
+    r.dialog("pick_template", "template", &template);
+    r.rec(
+        "template_save",
+        "template_save",
+        json!({ "path": template }),
+        Desk::template_save(Path::new(&template)),
+    );
+    let history = r.rec("history", "import_history", json!({}), desk.import_history());
+    let batch = history.first().map(|b| b.id.clone()).expect("a batch");
+    r.rec("undo", "import_undo", json!({ "batch_id": batch }), desk.import_undo(&batch));
+
+    let mut calls = std::mem::take(&mut r.calls);
+    // Reports carry how long they took; a recording keeps none of that.
+    for c in &mut calls {
+        if let Some(s) = c.pointer_mut("/ok/seconds") {
+            *s = json!(0.0);
+        }
+        if let Some(s) = c.pointer_mut("/args/report/seconds") {
+            *s = json!(0.0);
+        }
+    }
+    json!({ "calls": calls, "events": r.events })
+}
+
+#[test]
+fn ui_fixtures_match_what_the_backend_answers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let recorded = record(dir.path());
+    let text = serde_json::to_string_pretty(&recorded).expect("json") + "\n";
+    let text = stabilise(&text, dir.path());
+    let path = committed();
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("fixtures dir");
+        std::fs::write(&path, &text).expect("write fixtures");
+        return;
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == text,
+        "ui/tests/fixtures/ipc.json no longer matches the backend's replies; run \
+         `UPDATE_FIXTURES=1 cargo test -p jiayuan-core --test ipc_fixtures` and commit it"
+    );
+}
