@@ -31,7 +31,7 @@ fn fail(message: impl Into<String>) -> Failure {
 }
 
 /// Writes the roster as an office would: UTF-8 with a BOM, Chinese headers, one row a person.
-fn write_roster(path: &Path, rows: usize, seed: u64) -> Result<(), Failure> {
+pub(crate) fn write_roster(path: &Path, rows: usize, seed: u64) -> Result<(), Failure> {
     let today =
         jiayuan_core::chrono::NaiveDate::from_ymd_opt(2026, 11, 1).ok_or_else(|| fail("date"))?;
     let file = std::fs::File::create(path).map_err(|e| fail(e.to_string()))?;

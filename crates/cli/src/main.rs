@@ -4,6 +4,7 @@
 //! limit, bad arguments), with one line on stderr and nothing written; 1 a fault of the program.
 
 mod bench;
+mod bench_desk;
 mod cmd;
 
 use std::process::ExitCode;
@@ -131,6 +132,8 @@ pub struct DemoArgs {
 enum BenchCmd {
     /// Import a generated roster and compare with `sqlite3 .import` of the same file.
     Import(bench::ImportBench),
+    /// Open a big store and time the residents screen: first page, scrolling, search p50/p95.
+    Desk(bench_desk::DeskBench),
 }
 
 fn main() -> ExitCode {
@@ -165,6 +168,7 @@ fn main() -> ExitCode {
         Command::Residents(ResidentsCmd::Count) => cmd::count(cli.db),
         Command::Demo(args) => cmd::demo(cli.db, &args),
         Command::Bench(BenchCmd::Import(args)) => bench::import(&args),
+        Command::Bench(BenchCmd::Desk(args)) => bench_desk::desk(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

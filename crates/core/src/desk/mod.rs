@@ -62,6 +62,8 @@ struct Cache {
     /// (generation, filter and search text) → totals and search hits.
     totals: FxHashMap<(u64, String), u64>,
     hits: FxHashMap<(u64, String), Arc<Vec<i64>>>,
+    /// Tag counts take a pass over a million tag rows: kept until the next write.
+    facets: Option<(u64, Facets)>,
 }
 
 /// The local profile acts until someone logs in (design brief: the actor before login).

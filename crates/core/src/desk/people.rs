@@ -219,7 +219,13 @@ impl Desk {
 
     /// Communities with their grids, and tags with how many residents carry each.
     pub fn resident_facets(&self) -> Result<Facets> {
-        self.read(|store, _| {
+        self.read(|store, open| {
+            let generation = open.generation.load(Ordering::SeqCst);
+            if let Some((g, f)) = &lock(&open.cache).facets {
+                if *g == generation {
+                    return Ok(f.clone());
+                }
+            }
             let communities = list::communities(store)?
                 .into_iter()
                 .map(|(name, grids)| CommunityFacet { name, grids })
@@ -234,7 +240,9 @@ impl Desk {
                     residents: t.residents,
                 })
                 .collect();
-            Ok(Facets { communities, tags })
+            let facets = Facets { communities, tags };
+            lock(&open.cache).facets = Some((generation, facets.clone()));
+            Ok(facets)
         })
     }
 

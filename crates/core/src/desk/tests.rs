@@ -192,3 +192,21 @@ fn mappings_are_saved_by_name_and_bad_fields_are_refused() {
     let unnamed = SavedMapping { name: " ".into(), columns: vec![] };
     assert!(desk.save_mapping(unnamed).is_err());
 }
+
+#[test]
+fn an_address_or_a_phone_is_found_as_people_type_it() {
+    let desk = demo_desk(300);
+    let row = desk.residents_page(&q("", 0, 1)).expect("page").rows.remove(0);
+    let detail = desk.resident_detail(&row.id).expect("detail").resident;
+    let (b, u, r) = (detail.building.expect("b"), detail.unit.expect("u"), detail.room.expect("r"));
+    for typed in [format!("{b}{u}{r}"), format!("{b}-{u}-{r}"), format!("{b} {u} {r}")] {
+        let hits = desk.residents_page(&q(&typed, 0, 100)).expect("search").rows;
+        assert!(hits.iter().any(|h| h.id == row.id), "{typed} finds the flat");
+    }
+    let phone = desk.resident_reveal(&row.id, RevealField::Phone).expect("phone");
+    if phone.len() == 11 {
+        let spaced = format!("{} {} {}", &phone[..3], &phone[3..7], &phone[7..]);
+        let hits = desk.residents_page(&q(&spaced, 0, 100)).expect("search").rows;
+        assert!(hits.iter().any(|h| h.id == row.id), "{spaced} finds the person");
+    }
+}

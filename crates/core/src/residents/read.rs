@@ -96,6 +96,19 @@ pub fn search(store: &Store, query: &str, limit: u32) -> Result<Vec<Resident>> {
     Ok(out)
 }
 
+/// The full-text query for what was typed: the text as a phrase, or when it carries spaces or
+/// dashes (3幢-2单元-301, 138 1234 5678) also the text without them, as the index holds
+/// addresses and mobiles run together (landlines keep their dash, so both are asked).
+fn fts_phrases(q: &str) -> String {
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let joined: String = q.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    if joined != q && joined.chars().count() >= 3 {
+        format!("{} OR {}", quote(q), quote(&joined))
+    } else {
+        quote(q)
+    }
+}
+
 /// What [`search`] finds, as local row numbers, best first.
 pub fn search_rids(store: &Store, query: &str, limit: u32) -> Result<Vec<i64>> {
     let q = crate::identity::clean_text(query);
@@ -132,7 +145,7 @@ pub fn search_rids(store: &Store, query: &str, limit: u32) -> Result<Vec<i64>> {
                  LIMIT ?2) f ON f.hit = r.rid
              WHERE r.deleted = 0 ORDER BY f.score, r.rid LIMIT ?2",
         )?;
-        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+        let phrase = fts_phrases(&q);
         let rows = stmt.query_map((phrase, limit, &q), |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     } else {

@@ -274,8 +274,9 @@ impl Writer {
     }
 }
 
-/// Writes the search row of a resident: name; place (building, unit, room, address); phone.
-/// Area names are searched through `areas` (see `read::search`).
+/// Writes the search row of a resident: name; place (building, unit, room, address, run
+/// together as an address is written, so 3幢2单元301 finds it); phone. Area names are searched
+/// through `areas` (see `read::search`).
 fn index(
     w: &Write<'_>,
     rid: i64,
@@ -283,7 +284,7 @@ fn index(
     place: [&Option<String>; 4],
     phone: &Option<String>,
 ) -> Result<()> {
-    let place = place.into_iter().filter_map(|s| s.as_deref()).collect::<Vec<_>>().join(" ");
+    let place = place.into_iter().filter_map(|s| s.as_deref()).collect::<String>();
     w.tx()
         .prepare_cached(
             "INSERT INTO residents_fts (rowid, name, place, phone) VALUES (?1, ?2, ?3, ?4)",
@@ -297,7 +298,7 @@ fn index(
 pub(crate) fn index_batch(w: &Write<'_>, batch_rid: i64) -> Result<()> {
     w.tx().execute(
         "INSERT INTO residents_fts (rowid, name, place, phone)
-         SELECT rid, name, concat_ws(' ', building, unit, room, address), phone
+         SELECT rid, name, concat(building, unit, room, address), phone
          FROM residents WHERE batch_rid = ?1 AND deleted = 0",
         [batch_rid],
     )?;
