@@ -90,20 +90,30 @@ fn run(args: &DeskBench, dir: &std::path::Path) -> Result<(), Failure> {
         );
     }
 
-    // What the app does from start to the first painted page of the residents screen.
+    // What the app does from start to the first page of the residents screen: open the store
+    // (with the status bar's counts), then the first window. The filters' tag counts load
+    // beside it and do not hold the table up.
     let t = Instant::now();
     let d = Desk::new(dir.to_path_buf(), clock.clone());
     let info = d.open_last()?;
     let t_open = ms(t);
-    let facets = d.resident_facets()?;
-    let t_facets = ms(t) - t_open;
     let first = d.residents_page(&query("", 0))?;
     let t_first = ms(t);
+    let t = Instant::now();
+    let facets = d.resident_facets()?;
+    let t_facets = ms(t);
+    let t = Instant::now();
+    d.resident_facets()?;
+    let t_facets_again = ms(t);
     println!(
-        "first page of {} residents: {t_first:.1} ms (open {t_open:.1} ms, filters {t_facets:.1} ms, \
-         {} rows)",
+        "first page of {} residents: {t_first:.1} ms from opening the store ({t_open:.1} ms to \
+         open and count, {} rows)",
         info.residents,
         first.rows.len()
+    );
+    println!(
+        "filters (communities, grids, tag counts): {t_facets:.1} ms the first time, \
+         {t_facets_again:.2} ms until the next write"
     );
 
     let total = info.residents.max(1);
