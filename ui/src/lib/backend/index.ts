@@ -1,0 +1,82 @@
+// The one door to the desktop shell: a typed wrapper per Tauri command. Nothing outside
+// lib/backend imports @tauri-apps/*, so the commands' names and argument keys live here only.
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type {
+  ApiError,
+  BatchSummary,
+  Facets,
+  FilePurpose,
+  ImportEvent,
+  ImportPreview,
+  ImportReport,
+  ImportRequest,
+  PrintKind,
+  PrintList,
+  ResidentDetail,
+  ResidentEdit,
+  ResidentPage,
+  ResidentQuery,
+  RevealField,
+  SavedMapping,
+  StoreInfo,
+  StoreKind,
+  UndoReport,
+} from './bindings';
+
+export type * from './bindings';
+export { onFileDrop } from './drop';
+
+/** Turns whatever a rejected invoke carries into the ApiError every command promises. */
+export function toApiError(e: unknown): ApiError {
+  if (typeof e === 'object' && e !== null && 'code' in e && 'message' in e) {
+    const { code, message } = e as { code: unknown; message: unknown };
+    return { code: String(code), message: String(message) };
+  }
+  if (typeof e === 'string') return { code: 'internal', message: e };
+  if (e instanceof Error) {
+    // No shell around the page (a plain browser): invoke has nothing to call.
+    const shell = typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+    return { code: shell ? 'internal' : 'no_backend', message: e.message };
+  }
+  return { code: 'internal', message: String(e) };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+export const api = {
+  appInfo: () => call<StoreInfo>('app_info'),
+  openStore: (kind: StoreKind) => call<StoreInfo>('open_store', { kind }),
+  residentsPage: (query: ResidentQuery) => call<ResidentPage>('residents_page', { query }),
+  residentFacets: () => call<Facets>('resident_facets'),
+  residentDetail: (id: string) => call<ResidentDetail>('resident_detail', { id }),
+  residentReveal: (id: string, field: RevealField) => call<string>('resident_reveal', { id, field }),
+  residentUpdate: (id: string, edit: ResidentEdit) => call<ResidentDetail>('resident_update', { id, edit }),
+  printList: (query: ResidentQuery, kind: PrintKind) => call<PrintList>('print_list', { query, kind }),
+  residentsExport: (query: ResidentQuery, path: string) => call<number>('residents_export', { query, path }),
+  importPreview: (path: string) => call<ImportPreview>('import_preview', { path }),
+  /** A dry run or the import; `onEvent` receives its progress. */
+  importRun: (request: ImportRequest, onEvent: (e: ImportEvent) => void) => {
+    const channel = new Channel<ImportEvent>();
+    channel.onmessage = onEvent;
+    return call<ImportReport>('import_run', { request, on_event: channel });
+  },
+  importCancel: () => call<boolean>('import_cancel'),
+  importHistory: () => call<BatchSummary[]>('import_history'),
+  importUndo: (batchId: string) => call<UndoReport>('import_undo', { batch_id: batchId }),
+  mappingsList: () => call<SavedMapping[]>('mappings_list'),
+  mappingSave: (mapping: SavedMapping) => call<SavedMapping[]>('mapping_save', { mapping }),
+  rejectedExport: (source: string, report: ImportReport, path: string) =>
+    call<number>('rejected_export', { source, report, path }),
+  templateSave: (path: string) => call<null>('template_save', { path }),
+  pickFile: (purpose: FilePurpose) => call<string | null>('pick_file', { purpose }),
+  firstPaint: () => call<null>('first_paint'),
+};
+
+/** The code a cancelled import_run rejects with. */
+export const CANCELLED = 'cancelled';

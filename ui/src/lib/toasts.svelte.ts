@@ -1,0 +1,29 @@
+// Messages for the official: errors carry the backend's ApiError.message, so no failure passes
+// unseen. Errors stay until dismissed; confirmations fade.
+import { toApiError } from './backend';
+import { t } from './i18n/index.svelte';
+
+export interface Toast {
+  id: number;
+  kind: 'error' | 'ok' | 'info';
+  text: string;
+}
+
+export const toasts = $state<Toast[]>([]);
+let next = 1;
+
+export function notify(text: string, kind: Toast['kind'] = 'ok'): void {
+  const id = next++;
+  toasts.push({ id, kind, text });
+  if (kind !== 'error') setTimeout(() => dismiss(id), 6000);
+}
+
+/** Shows a failed command's message. */
+export function fail(e: unknown): void {
+  notify(t('common.error', { message: toApiError(e).message }), 'error');
+}
+
+export function dismiss(id: number): void {
+  const i = toasts.findIndex((x) => x.id === id);
+  if (i >= 0) toasts.splice(i, 1);
+}
