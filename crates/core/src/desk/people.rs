@@ -226,9 +226,20 @@ impl Desk {
                     return Ok(f.clone());
                 }
             }
+            let paths = area_paths(store, open)?;
+            let mut per_community: FxHashMap<String, u64> = FxHashMap::default();
+            for (area, n) in list::per_area(store)? {
+                if let Some(c) = paths.get(&area).and_then(|p| p.community.clone()) {
+                    *per_community.entry(c).or_default() += n;
+                }
+            }
             let communities = list::communities(store)?
                 .into_iter()
-                .map(|(name, grids)| CommunityFacet { name, grids })
+                .map(|(name, grids)| CommunityFacet {
+                    residents: per_community.get(&name).copied().unwrap_or(0),
+                    name,
+                    grids,
+                })
                 .collect();
             let tags = tags::all(store)?
                 .into_iter()

@@ -210,3 +210,16 @@ fn an_address_or_a_phone_is_found_as_people_type_it() {
         assert!(hits.iter().any(|h| h.id == row.id), "{spaced} finds the person");
     }
 }
+
+#[test]
+fn community_facets_count_their_residents() {
+    let desk = demo_desk(900);
+    let facets = desk.resident_facets().expect("facets");
+    let sum: u64 = facets.communities.iter().map(|c| c.residents).sum();
+    assert_eq!(sum, 900, "every demo resident lives in a community");
+    let c = &facets.communities[0];
+    let listed = desk
+        .residents_page(&ResidentQuery { community: Some(c.name.clone()), ..q("", 0, 1) })
+        .expect("page");
+    assert_eq!(listed.total, c.residents);
+}

@@ -90,6 +90,9 @@ pub struct ResidentPage {
 pub struct CommunityFacet {
     pub name: String,
     pub grids: Vec<String>,
+    /// Living residents in the community (its grids included).
+    #[ts(type = "number")]
+    pub residents: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -170,6 +170,16 @@ pub fn areas_named(store: &Store, community: Option<&str>, grid: Option<&str>) -
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Living residents per area row number, from the listing index alone.
+pub fn per_area(store: &Store) -> Result<rustc_hash::FxHashMap<i64, u64>> {
+    let mut stmt = store.conn().prepare(
+        "SELECT area_rid, count(*) FROM residents INDEXED BY residents_listed
+         WHERE deleted = 0 AND area_rid IS NOT NULL GROUP BY area_rid",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Communities with their grids, in the order they were first seen.
 pub fn communities(store: &Store) -> Result<Vec<(String, Vec<String>)>> {
     let mut stmt = store.conn().prepare(
