@@ -97,3 +97,69 @@ fn the_domain_never_reads_the_wall_clock() {
         .collect();
     assert!(readers.is_empty(), "these read the wall clock instead of the Ctx clock: {readers:?}");
 }
+
+fn repo_files(dir: &str, exts: &[&str]) -> Vec<(String, String)> {
+    fn walk(dir: &Path, exts: &[&str], out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if name == "node_modules" || name == "dist" || name == "bindings" {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, exts, out);
+            } else if path.extension().is_some_and(|e| exts.iter().any(|x| e == *x)) {
+                out.push(path);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let base = root.join(dir);
+    assert!(base.is_dir(), "{dir} is missing");
+    let mut files = Vec::new();
+    walk(&base, exts, &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let rel =
+                p.strip_prefix(&root).expect("under root").to_string_lossy().replace('\\', "/");
+            (rel, std::fs::read_to_string(&p).expect("read"))
+        })
+        .collect()
+}
+
+#[test]
+fn only_the_ui_backend_folder_talks_to_tauri() {
+    let offenders: Vec<String> = repo_files("ui/src", &["ts", "svelte", "js"])
+        .into_iter()
+        .filter(|(file, _)| !file.starts_with("ui/src/lib/backend/"))
+        .filter(|(_, text)| text.contains("@tauri-apps/"))
+        .map(|(file, _)| file)
+        .collect();
+    assert!(offenders.is_empty(), "import the backend wrappers instead of Tauri: {offenders:?}");
+}
+
+#[test]
+fn the_shell_holds_no_sql_and_core_no_tauri() {
+    let sql: Vec<String> = repo_files("src-tauri", &["rs"])
+        .into_iter()
+        .filter(|(_, text)| {
+            ["rusqlite", "SELECT ", "INSERT INTO", "UPDATE ", "DELETE FROM"]
+                .iter()
+                .any(|w| text.contains(w))
+        })
+        .map(|(file, _)| file)
+        .collect();
+    assert!(sql.is_empty(), "SQL belongs in core, not the shell: {sql:?}");
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .expect("core manifest");
+    for banned in ["tauri", "axum", "hyper", "reqwest"] {
+        assert!(
+            !manifest.lines().any(|l| l.trim_start().starts_with(banned)),
+            "core must not depend on {banned}"
+        );
+    }
+}

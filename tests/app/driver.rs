@@ -1,0 +1,270 @@
+//! A WebDriver client just big enough for these tests: WebKitWebDriver (Debian's
+//! `webkit2gtk-driver`) started on a free port, one session whose "browser" is the app itself,
+//! and the few commands the tests use, over plain HTTP/1.1 on a `TcpStream` with serde_json.
+//!
+//! WebKitWebDriver starts the app with its own environment, so the data folder the app opens
+//! is the one set here (`JIAYUAN_DATA_DIR`), and `TAURI_WEBVIEW_AUTOMATION=true` lets Tauri
+//! accept the automation session (without it the session hangs).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+/// How long a test waits for something to appear before it fails.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+/// The key W3C WebDriver names element references by.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// The app binary: what cargo built for this test run, with `ui/dist` embedded when the
+/// `custom-protocol` feature is on (`cargo xtask test` turns it on).
+pub fn app_binary() -> PathBuf {
+    std::env::var_os("JIAYUAN_DESK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_jiayuan-desk")))
+}
+
+/// A free TCP port on the loopback interface (free when asked; the driver binds it next).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// One HTTP request with a JSON body, answered by a JSON body (any status).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> std::io::Result<(u16, Value)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body.as_bytes())?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let split =
+        raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| bad("no header end"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let status =
+        head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("no status"))?;
+    if head.lines().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("transfer-encoding:") && l.contains("chunked")
+    }) {
+        body = unchunk(&body)?;
+    }
+    let value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body)? };
+    Ok((status, value))
+}
+
+fn unchunk(mut raw: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = raw.windows(2).position(|w| w == b"\r\n").ok_or_else(|| bad("chunk size"))?;
+        let size = std::str::from_utf8(&raw[..eol])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
+            .ok_or_else(|| bad("chunk size"))?;
+        raw = &raw[eol + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(raw.get(..size).ok_or_else(|| bad("short chunk"))?);
+        raw = raw.get(size + 2..).unwrap_or_default();
+    }
+}
+
+fn bad(what: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("WebDriver HTTP: {what}"))
+}
+
+/// The driver process and a session on the app; both end when dropped.
+pub struct App {
+    driver: Child,
+    port: u16,
+    session: String,
+}
+
+impl App {
+    /// Starts WebKitWebDriver and, through it, the app on `data_dir`.
+    pub fn start(data_dir: &Path) -> App {
+        let port = free_port();
+        let driver = Command::new("WebKitWebDriver")
+            .arg(format!("--port={port}"))
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            .env("JIAYUAN_DATA_DIR", data_dir)
+            .env("JIAYUAN_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("WebKitWebDriver (Debian package webkit2gtk-driver) must be installed");
+        let mut app = App { driver, port, session: String::new() };
+        app.wait_for_driver();
+        let caps = json!({"capabilities": {"alwaysMatch": {"webkitgtk:browserOptions": {
+            "binary": app_binary(), "args": []
+        }}}});
+        let v = app.raw("POST", "/session", Some(&caps));
+        app.session =
+            v["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_owned();
+        app
+    }
+
+    fn wait_for_driver(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while http(self.port, "GET", "/status", None).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "WebKitWebDriver did not answer on port {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn raw(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let (status, v) = http(self.port, method, path, body)
+            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
+        assert!(status < 300, "WebDriver {method} {path} answered {status}: {v}");
+        v["value"].clone()
+    }
+
+    /// A command on this session; panics with the driver's answer when it fails.
+    pub fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.raw(method, &format!("/session/{}{path}", self.session), body.as_ref())
+    }
+
+    /// The same, returning the driver's error instead of panicking.
+    fn try_cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Value> {
+        let path = format!("/session/{}{path}", self.session);
+        match http(self.port, method, &path, body.as_ref()) {
+            Ok((status, v)) if status < 300 => Ok(v["value"].clone()),
+            Ok((_, v)) => Err(v["value"].clone()),
+            Err(e) => Err(Value::String(e.to_string())),
+        }
+    }
+
+    /// Elements matching a CSS selector, now.
+    pub fn all(&self, css: &str) -> Vec<String> {
+        self.try_cmd("POST", "/elements", Some(json!({"using": "css selector", "value": css})))
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| e[ELEMENT].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// Waits until `css` matches a displayed element and returns the first.
+    pub fn wait(&self, css: &str) -> String {
+        self.wait_until(css, |_| true)
+    }
+
+    /// Waits until an element matching `css` is displayed and its text satisfies `ok`.
+    pub fn wait_until(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            for el in self.all(css) {
+                let shown = self.try_cmd("GET", &format!("/element/{el}/displayed"), None);
+                if shown == Ok(Value::Bool(true)) && ok(&self.text(&el)) {
+                    return el;
+                }
+            }
+            if Instant::now() > deadline {
+                let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("app-timeout.png");
+                let _ = self.screenshot(&shot);
+                panic!("timed out waiting for {css}; the window then: {}", shot.display());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `[data-testid="id"]`.
+    pub fn id(id: &str) -> String {
+        format!("[data-testid=\"{id}\"]")
+    }
+
+    pub fn click(&self, el: &str) {
+        self.cmd("POST", &format!("/element/{el}/click"), Some(json!({})));
+    }
+
+    /// Waits for the element with this test id and clicks it.
+    pub fn click_id(&self, id: &str) {
+        let el = self.wait(&App::id(id));
+        self.click(&el);
+    }
+
+    /// Replaces an input's text, typed as a person would (input events fire).
+    pub fn type_into(&self, el: &str, text: &str) {
+        self.cmd("POST", &format!("/element/{el}/clear"), Some(json!({})));
+        self.cmd("POST", &format!("/element/{el}/value"), Some(json!({"text": text})));
+    }
+
+    /// An element's text as shown, or its text content where the driver sees none (rows of
+    /// the virtualised table).
+    pub fn text(&self, el: &str) -> String {
+        let get = |what: &str| {
+            self.try_cmd("GET", &format!("/element/{el}/{what}"), None)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        let shown = get("text");
+        if shown.trim().is_empty() {
+            get("property/textContent")
+        } else {
+            shown
+        }
+    }
+
+    /// The window's place and size: (x, y, width, height).
+    pub fn rect(&self) -> (i64, i64, i64, i64) {
+        let r = self.cmd("GET", "/window/rect", None);
+        let n = |k: &str| r[k].as_f64().unwrap_or(-1.0) as i64;
+        (n("x"), n("y"), n("width"), n("height"))
+    }
+
+    /// Moves and resizes the window as a person dragging it would.
+    pub fn set_rect(&self, x: i64, y: i64, width: i64, height: i64) {
+        let rect = json!({"x": x, "y": y, "width": width, "height": height});
+        self.cmd("POST", "/window/rect", Some(rect));
+    }
+
+    /// Saves a PNG of the window's page. Waits 0.3 s first: the driver's picture can be a
+    /// frame behind the page.
+    pub fn screenshot(&self, path: &Path) -> std::io::Result<()> {
+        std::thread::sleep(Duration::from_millis(300));
+        let b64 = self.try_cmd("GET", "/screenshot", None).map_err(|e| bad(&e.to_string()))?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap_or_default())
+            .map_err(|e| bad(&e.to_string()))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, png)
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = http(self.port, "DELETE", &format!("/session/{}", self.session), None);
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
