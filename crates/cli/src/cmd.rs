@@ -47,9 +47,7 @@ fn open(db: Option<PathBuf>) -> Result<Store, Failure> {
 
 /// The local profile acts until someone logs in (design brief: the actor before login).
 fn actor(store: &Store) -> Actor {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
-    let display = if user.is_empty() { "local".to_owned() } else { format!("local ({user})") };
-    Actor::new(store.device().profile_id.clone(), display)
+    Actor::local_profile(store)
 }
 
 fn mapping(store: &Store, args: &ImportArgs) -> Result<Option<import::header::Mapping>, Failure> {

@@ -19,6 +19,14 @@ impl Actor {
     pub fn new(id: impl Into<String>, display: impl Into<String>) -> Actor {
         Actor { id: id.into(), display: display.into() }
     }
+
+    /// The store's local profile, which acts until someone logs in (design brief), shown with
+    /// the operating system's user name.
+    pub fn local_profile(store: &Store) -> Actor {
+        let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
+        let display = if user.is_empty() { "local".to_owned() } else { format!("local ({user})") };
+        Actor::new(store.device().profile_id.clone(), display)
+    }
 }
 
 pub struct Ctx<'a> {

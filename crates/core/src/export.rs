@@ -152,18 +152,23 @@ pub fn export_residents(ctx: &mut Ctx<'_>, path: &Path, filter: &Filter) -> Resu
         "filter": { "community": filter.community, "grid": filter.grid, "tag": filter.tag },
         "residents": n,
     });
+    audit_export(ctx, "export.residents", record)?;
+    Ok(n)
+}
+
+/// Every export, on disk or on paper, is one audited and synced operation.
+fn audit_export(ctx: &mut Ctx<'_>, action: &str, record: serde_json::Value) -> Result<()> {
     ctx.write(|w| {
-        let op = w.emit("export.residents", &record)?;
+        let op = w.emit(action, &record)?;
         w.audit(AuditEntry {
-            action: "export.residents".into(),
+            action: action.into(),
             entity: "export".into(),
-            after: Some(record.clone()),
+            after: Some(record),
             op_id: Some(op.op_id),
             ..AuditEntry::default()
         })?;
         Ok(())
-    })?;
-    Ok(n)
+    })
 }
 
 /// Records that a list of residents was printed (phones in full on a call list): printing
@@ -179,17 +184,7 @@ pub fn record_printed(
         "filter": { "community": filter.community, "grid": filter.grid, "tag": filter.tag },
         "residents": residents,
     });
-    ctx.write(|w| {
-        let op = w.emit("export.print", &record)?;
-        w.audit(AuditEntry {
-            action: "export.print".into(),
-            entity: "export".into(),
-            after: Some(record.clone()),
-            op_id: Some(op.op_id),
-            ..AuditEntry::default()
-        })?;
-        Ok(())
-    })
+    audit_export(ctx, "export.print", record)
 }
 
 /// Writes the blank roster template: the recognised headers, with the identity-number and

@@ -97,12 +97,8 @@ fn stabilise(text: &str, dir: &Path) -> String {
 }
 
 fn local_display() -> String {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
-    if user.is_empty() {
-        "local".to_owned()
-    } else {
-        format!("local ({user})")
-    }
+    let store = jiayuan_core::Store::open_in_memory().expect("store");
+    jiayuan_core::Actor::local_profile(&store).display
 }
 
 fn is_uuid(s: &str) -> bool {

@@ -66,13 +66,6 @@ struct Cache {
     facets: Option<(u64, Facets)>,
 }
 
-/// The local profile acts until someone logs in (design brief: the actor before login).
-fn local_actor(store: &Store) -> Actor {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
-    let display = if user.is_empty() { "local".to_owned() } else { format!("local ({user})") };
-    Actor::new(store.device().profile_id.clone(), display)
-}
-
 impl Desk {
     /// A handle on the stores in `data_dir`; nothing is opened until asked.
     pub fn new(data_dir: PathBuf, clock: Arc<dyn Clock>) -> Desk {
@@ -95,7 +88,7 @@ impl Desk {
     }
 
     fn install(&self, kind: StoreKind, path: Option<PathBuf>, store: Store) {
-        let actor = local_actor(&store);
+        let actor = Actor::local_profile(&store);
         let open = Open {
             kind,
             path,
@@ -146,7 +139,7 @@ impl Desk {
 
     fn fill_demo(&self, store: &mut Store) -> Result<()> {
         store.set_district(crate::demo::DEMO_DISTRICT, true)?;
-        let actor = local_actor(store);
+        let actor = Actor::local_profile(store);
         let today = self.clock.now().date_naive();
         let people = crate::demo::people(7, DEMO_RESIDENTS, today);
         let mut ctx = Ctx::new(store, &*self.clock, &actor);
