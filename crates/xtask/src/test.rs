@@ -139,10 +139,11 @@ fn windowed_tests() -> Result<(), String> {
         XVFB_SCREEN,
         "cargo",
         "test",
-        "-p",
-        "jiayuan-desk",
+        // The same package selection and features as the workspace stage, so cargo reuses its
+        // build instead of compiling the dependencies again for a different feature set.
+        "--workspace",
         "--features",
-        "custom-protocol",
+        "jiayuan-desk/custom-protocol",
         "--test",
         "app",
         "--",
