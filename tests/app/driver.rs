@@ -261,10 +261,50 @@ impl App {
 
 impl Drop for App {
     fn drop(&mut self) {
+        // The app is the driver's child. Ending the session asks it to close, but it may still
+        // be going when the driver is killed, and an app left holding its folder's
+        // single-instance name would make the next launch on that folder hand over and exit,
+        // leaving the next session waiting for a window that never comes. So the app's
+        // process is waited for, and killed if it lingers.
+        let app = children(self.driver.id());
         if !self.session.is_empty() {
             let _ = http(self.port, "DELETE", &format!("/session/{}", self.session), None);
         }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while app.iter().any(|pid| alive(*pid)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for pid in app.iter().filter(|pid| alive(**pid)) {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        while app.iter().any(|pid| alive(*pid)) && Instant::now() < deadline + PATIENCE {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
+}
+
+/// The processes whose parent is `parent` (Linux's /proc; nothing elsewhere).
+fn children(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| parent_of(*pid) == Some(parent))
+        .collect()
+}
+
+/// The parent of `pid` from /proc/PID/stat, whose second field (the command) may hold spaces
+/// and parentheses, so the fields are counted from the last `)`.
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 1..].split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Whether `pid` still runs (a zombie, already ended, does not count).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()) != Some("Z")
+    })
 }
