@@ -34,6 +34,9 @@ export const en: Record<MessageKey, string> = {
   'common.loading': 'Loading…',
   'common.dismiss': 'Dismiss',
   'common.listSep': ', ',
+  'common.millis': '{n} ms',
+  'common.seconds': '{n} s',
+  'common.minutes': '{m} min {s} s',
   'common.error': 'Failed: {message}',
 
   'welcome.title': 'Welcome to Jiayuan Desk',
@@ -233,7 +236,7 @@ export const en: Record<MessageKey, string> = {
   'import.cancelling': 'Cancelling…',
   'import.cancelled': 'The import was cancelled; nothing was written.',
   'import.reportTitle': 'Import finished',
-  'import.reportSeconds': '{s} s',
+  'import.reportSeconds': 'took {d}',
   'import.exportRejected': 'Export rejected rows (xlsx)',
   'import.rejectedExported': 'Exported {n} rejected rows: {path}',
   'import.again': 'Import another file',

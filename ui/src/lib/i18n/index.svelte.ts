@@ -23,7 +23,8 @@ export const locale = $state({ lang: remembered() });
 
 export function setLang(lang: Lang): void {
   locale.lang = lang;
-  document.documentElement.lang = lang;
+  // Unit tests run in Node, with no page.
+  if (typeof document !== 'undefined') document.documentElement.lang = lang;
   try {
     localStorage.setItem(STORAGE_KEY, lang);
   } catch {
@@ -69,6 +70,14 @@ export function dateTime(iso: string): string {
     minute: '2-digit',
     hour12: false,
   }).format(d);
+}
+
+/** How long something took, in the unit an official reads at a glance: 40 毫秒, 3.2 秒, 2 分 5 秒. */
+export function duration(seconds: number): string {
+  if (seconds < 0.9995) return t('common.millis', { n: Math.max(1, Math.round(seconds * 1000)) });
+  if (seconds < 59.95) return t('common.seconds', { n: (Math.round(seconds * 10) / 10).toString() });
+  const whole = Math.round(seconds);
+  return t('common.minutes', { m: Math.floor(whole / 60), s: whole % 60 });
 }
 
 export function sexLabel(sex: string | null): string {

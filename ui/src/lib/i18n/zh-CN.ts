@@ -33,6 +33,9 @@ export const zhCN = {
   'common.loading': '加载中…',
   'common.dismiss': '关闭提示',
   'common.listSep': '、',
+  'common.millis': '{n} 毫秒',
+  'common.seconds': '{n} 秒',
+  'common.minutes': '{m} 分 {s} 秒',
   'common.error': '操作失败：{message}',
 
   'welcome.title': '欢迎使用家园桌面',
@@ -232,7 +235,7 @@ export const zhCN = {
   'import.cancelling': '正在取消…',
   'import.cancelled': '导入已取消，没有写入任何数据。',
   'import.reportTitle': '导入完成',
-  'import.reportSeconds': '用时 {s} 秒',
+  'import.reportSeconds': '用时 {d}',
   'import.exportRejected': '导出问题行 (xlsx)',
   'import.rejectedExported': '已导出 {n} 行问题行：{path}',
   'import.again': '再导入一个',
