@@ -9,6 +9,7 @@ mod dialogs;
 mod instance;
 mod logging;
 mod window;
+mod work;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -52,6 +53,7 @@ pub fn run() {
             }
         }))
         .plugin(window::state_plugin(&data_dir))
+        .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
             let desk = Arc::new(Desk::new(data_dir.clone(), Arc::new(SystemClock)));
             let open_error = match desk.open_last() {
@@ -64,6 +66,7 @@ pub fn run() {
                     Some(ApiError::from(e))
                 }
             };
+            work::watch_escalations(app.handle().clone(), Arc::clone(&desk));
             app.manage(desk);
             app.manage(Boot { started, open_error, first_paint: OnceLock::new() });
             window::open(app, &data_dir)?;
@@ -90,6 +93,17 @@ pub fn run() {
             commands::template_save,
             commands::pick_file,
             commands::first_paint,
+            work::requests_queue,
+            work::request_detail,
+            work::request_categories,
+            work::request_preview,
+            work::request_create,
+            work::request_step,
+            work::request_priority,
+            work::request_merge,
+            work::areas,
+            work::district_mode,
+            work::district_mode_set,
         ])
         .run(context);
     if let Err(e) = result {

@@ -25,6 +25,7 @@ impl From<CoreError> for Failure {
             CoreError::Read(_)
             | CoreError::Invalid(_)
             | CoreError::NotFound(_)
+            | CoreError::NotAllowed(_)
             | CoreError::StoreOpen { .. }
             | CoreError::SchemaTooNew { .. }
             | CoreError::Cancelled => 2,
@@ -34,13 +35,13 @@ impl From<CoreError> for Failure {
     }
 }
 
-fn usage(message: impl Into<String>) -> Failure {
+pub(crate) fn usage(message: impl Into<String>) -> Failure {
     Failure { exit: 2, message: message.into() }
 }
 
 type Outcome = Result<(), Failure>;
 
-fn open(db: Option<PathBuf>) -> Result<Store, Failure> {
+pub(crate) fn open(db: Option<PathBuf>) -> Result<Store, Failure> {
     let path = db.unwrap_or_else(jiayuan_core::store::default_store_path);
     Ok(Store::open(&path)?)
 }
@@ -352,8 +353,16 @@ pub fn demo(db: Option<PathBuf>, args: &DemoArgs) -> Outcome {
     let people = jiayuan_core::demo::people(args.seed, args.residents, today);
     let n =
         residents::create_many(&mut Ctx::new(&mut store, &SystemClock, &actor), people, "demo")?;
+    let now = jiayuan_core::Clock::now(&SystemClock);
+    let requests = jiayuan_core::requests::demo::month(
+        &mut store,
+        &actor,
+        args.seed,
+        now,
+        args.requests_per_day,
+    )?;
     println!(
-        "demo district {} with {n} residents in {} ({:.1} s)",
+        "demo district {} with {n} residents and {requests} requests of the last 30 days in {} ({:.1} s)",
         jiayuan_core::demo::DEMO_DISTRICT,
         path.display(),
         started.elapsed().as_secs_f64()

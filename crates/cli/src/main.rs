@@ -5,7 +5,9 @@
 
 mod bench;
 mod bench_desk;
+mod bench_queue;
 mod cmd;
+mod requests;
 
 use std::process::ExitCode;
 
@@ -20,7 +22,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(
     name = "jiayuan",
     version,
-    about = "Jiayuan Desk on the command line: rosters, residents, exports"
+    about = "Jiayuan Desk on the command line: rosters, residents, requests, exports"
 )]
 struct Cli {
     /// The store (default: jiayuan.db in the per-user data folder the desktop app uses).
@@ -44,6 +46,9 @@ enum Command {
     /// Find residents.
     #[command(subcommand)]
     Residents(ResidentsCmd),
+    /// The request queue, intake and each step of a request's life.
+    #[command(subcommand)]
+    Requests(requests::RequestsCmd),
     /// Fill a store with a realistic demo district (default: the separate demo store).
     Demo(DemoArgs),
     /// Benchmarks that print figures.
@@ -120,6 +125,9 @@ pub struct DemoArgs {
     pub residents: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Requests a day over the last 30 days, taken through their lives by the real commands.
+    #[arg(long, default_value_t = jiayuan_core::desk::DEMO_REQUESTS_PER_DAY)]
+    pub requests_per_day: u32,
     /// Replace an existing demo store.
     #[arg(long)]
     pub replace: bool,
@@ -134,6 +142,8 @@ enum BenchCmd {
     Import(bench::ImportBench),
     /// Open a big store and time the residents screen: first page, scrolling, search p50/p95.
     Desk(bench_desk::DeskBench),
+    /// Build a store of a million requests and time the triage queue's first page (p50/p95).
+    Queue(bench_queue::QueueBench),
 }
 
 fn main() -> ExitCode {
@@ -166,9 +176,11 @@ fn main() -> ExitCode {
             cmd::search(cli.db, &query, limit, json)
         }
         Command::Residents(ResidentsCmd::Count) => cmd::count(cli.db),
+        Command::Requests(c) => requests::run(cli.db, c),
         Command::Demo(args) => cmd::demo(cli.db, &args),
         Command::Bench(BenchCmd::Import(args)) => bench::import(&args),
         Command::Bench(BenchCmd::Desk(args)) => bench_desk::desk(&args),
+        Command::Bench(BenchCmd::Queue(args)) => bench_queue::queue_bench(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

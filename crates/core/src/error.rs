@@ -21,6 +21,9 @@ pub enum CoreError {
     Invalid(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// A rule says no (a lifecycle step not possible now, a missing reason): nothing was written.
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("cancelled; nothing was written")]
     Cancelled,
     #[error("I/O error: {0}")]
@@ -41,6 +44,7 @@ impl CoreError {
             CoreError::Read(_) => "unreadable_file",
             CoreError::Invalid(_) => "invalid",
             CoreError::NotFound(_) => "not_found",
+            CoreError::NotAllowed(_) => "not_allowed",
             CoreError::Cancelled => "cancelled",
             CoreError::Io(_) => "io",
             CoreError::Export(_) => "export",

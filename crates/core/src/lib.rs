@@ -14,11 +14,14 @@ pub mod hlc;
 pub mod i18n;
 pub mod identity;
 pub mod import;
+pub mod requests;
 pub mod residents;
+pub mod sla;
 pub mod store;
 pub mod write;
 
 pub use chrono;
+pub use chrono_tz;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{Actor, Ctx};
 pub use error::{CoreError, Result};

@@ -6,8 +6,17 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use jiayuan_core::desk::work::*;
 use jiayuan_core::desk::*;
 use jiayuan_core::import::{BatchSummary, ImportReport, UndoReport};
+use jiayuan_core::requests::commands::Outcome;
+use jiayuan_core::requests::queue::{QueueFilter, QueueItem};
+use jiayuan_core::requests::read::{RequestDetail, TimelineEntry};
+use jiayuan_core::requests::refdata::Category;
+use jiayuan_core::requests::{Action, Channel, NewRequest, Satisfaction, Status, Step};
+use jiayuan_core::sla::{
+    Active, ClockState, ClockStatus, Counting, Escalation, Mode, Priority, SlaState,
+};
 use ts_rs::TS;
 
 fn committed_dir() -> PathBuf {
@@ -57,6 +66,34 @@ fn generate(dir: &Path) {
         ImportReport,
         BatchSummary,
         UndoReport,
+        QueueFilter,
+        QueueItem,
+        QueuePage,
+        RequestDetail,
+        TimelineEntry,
+        NewRequest,
+        Step,
+        Outcome,
+        Category,
+        PreviewRequest,
+        TriagePreview,
+        ReasonView,
+        BulkOutcome,
+        Refused,
+        Alert,
+        AreaOption,
+        Action,
+        Channel,
+        Satisfaction,
+        Status,
+        Counting,
+        Escalation,
+        Mode,
+        Priority,
+        SlaState,
+        ClockState,
+        ClockStatus,
+        Active,
     );
     // One index, so the UI imports every type from one place.
     let mut all: Vec<String> =

@@ -7,6 +7,7 @@
 mod imports;
 mod people;
 pub mod types;
+pub mod work;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,6 +25,8 @@ use crate::store::Store;
 
 /// Residents the demo district gets: a street office's worth, built in a few seconds.
 pub const DEMO_RESIDENTS: usize = 20_000;
+/// A month of requests in the demo district: about 1,200, made by the real commands.
+pub const DEMO_REQUESTS_PER_DAY: u32 = 40;
 /// Readers kept open for reuse; more are opened when needed and closed after.
 const READERS: usize = 3;
 /// The file in the data folder that remembers which store was open last.
@@ -144,6 +147,7 @@ impl Desk {
         let people = crate::demo::people(7, DEMO_RESIDENTS, today);
         let mut ctx = Ctx::new(store, &*self.clock, &actor);
         crate::residents::create_many(&mut ctx, people, "demo")?;
+        crate::requests::demo::month(store, &actor, 7, self.clock.now(), DEMO_REQUESTS_PER_DAY)?;
         Ok(())
     }
 

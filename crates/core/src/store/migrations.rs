@@ -5,8 +5,11 @@ use rusqlite::Connection;
 
 use crate::error::{CoreError, Result};
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_listing.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_listing.sql"),
+    include_str!("migrations/0003_requests.sql"),
+];
 
 /// The schema version this program writes. A store with a larger version is refused.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

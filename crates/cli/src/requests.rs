@@ -1,0 +1,314 @@
+//! `jiayuan requests`: the queue, intake and each lifecycle step on the command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use jiayuan_core::requests::queue::{self, QueueFilter};
+use jiayuan_core::requests::refdata::{self, Env};
+use jiayuan_core::requests::{self, Channel, NewRequest, Priority, Satisfaction, Status, Step};
+use jiayuan_core::sla::Mode;
+use jiayuan_core::{chrono, chrono_tz};
+use jiayuan_core::{Actor, Clock, Ctx, SystemClock};
+
+use crate::cmd::{open, usage, Failure};
+
+#[derive(Subcommand, Debug)]
+pub enum RequestsCmd {
+    /// The queue: open requests by time left (or one status), with filters.
+    List(ListArgs),
+    /// Take a request in.
+    Add(AddArgs),
+    /// One request: its clocks, what can be done and its timeline.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept (签收).
+    Accept {
+        id: String,
+    },
+    /// Hand to someone.
+    Assign {
+        id: String,
+        assignee: String,
+    },
+    /// Work has started: the first response to the resident.
+    Start {
+        id: String,
+    },
+    Resolve {
+        id: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Close after the callback (回访).
+    Close {
+        id: String,
+        /// satisfied, basically, dissatisfied or unreachable
+        #[arg(long)]
+        satisfaction: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    Reject(Reasoned),
+    Cancel(Reasoned),
+    Reopen(Reasoned),
+    /// Return (退单) to whoever handed it on.
+    Return(Reasoned),
+    /// Stop the clock while waiting on the resident or another agency.
+    Pause(Reasoned),
+    Resume {
+        id: String,
+    },
+    /// Hand to another grid or community (its id).
+    Transfer {
+        id: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Change the priority triage proposed.
+    Priority {
+        id: String,
+        priority: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Merge a duplicate into the request to keep.
+    Merge {
+        duplicate: String,
+        #[arg(long)]
+        into: String,
+    },
+    /// The categories and their questions.
+    Categories,
+    /// Switch the district between normal working and lockdown (24/7, tighter deadlines).
+    Mode {
+        mode: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct Reasoned {
+    id: String,
+    #[arg(long)]
+    reason: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long)]
+    category: Option<String>,
+    /// A grid or community id.
+    #[arg(long)]
+    area: Option<String>,
+    #[arg(long)]
+    overdue: bool,
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    #[arg(long)]
+    category: String,
+    #[arg(long)]
+    description: String,
+    /// The resident's id (see `jiayuan residents search`).
+    #[arg(long)]
+    resident: Option<String>,
+    /// phone, walk_in, wechat, hotline_12345 or api
+    #[arg(long, default_value = "phone")]
+    channel: String,
+    #[arg(long)]
+    address: Option<String>,
+    /// The grid or community responsible (id), when not the resident's.
+    #[arg(long)]
+    area: Option<String>,
+    /// urgent, high, normal or low, when it differs from triage's proposal (needs --reason).
+    #[arg(long)]
+    priority: Option<String>,
+    #[arg(long)]
+    reason: Option<String>,
+    /// A file to keep with the request (repeatable).
+    #[arg(long = "attach")]
+    attachments: Vec<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+fn priority(s: &str) -> Result<Priority, Failure> {
+    s.parse().map_err(|_| usage(format!("“{s}” is not a priority: urgent, high, normal or low")))
+}
+
+/// Counted time left as hours and minutes (working hours for business clocks).
+fn left(secs: Option<i64>) -> String {
+    let Some(s) = secs else { return "—".into() };
+    let (sign, s) = if s < 0 { ("-", -s) } else { ("", s) };
+    format!("{sign}{}h{:02}m", s / 3600, s % 3600 / 60)
+}
+
+pub fn run(db: Option<PathBuf>, cmd: RequestsCmd) -> Result<(), Failure> {
+    let mut store = open(db)?;
+    let actor = Actor::local_profile(&store);
+    let clock = SystemClock;
+    let now = clock.now();
+    let mut ctx = Ctx::new(&mut store, &clock, &actor);
+    let step = |ctx: &mut Ctx<'_>, id: &str, s: Step| -> Result<(), Failure> {
+        let o = requests::act(ctx, id, s)?;
+        println!("{}  {}  round {}", o.id, o.status.as_str(), o.round);
+        Ok(())
+    };
+    match cmd {
+        RequestsCmd::List(a) => {
+            let status = match a.status.as_deref() {
+                Some(s) => {
+                    Some(Status::parse(s).ok_or_else(|| usage(format!("“{s}” is not a status")))?)
+                }
+                None => None,
+            };
+            let f =
+                QueueFilter { area_id: a.area, category: a.category, status, overdue: a.overdue };
+            let env = Env::of(ctx.store)?;
+            let items = queue::page(ctx.store, &env, &f, 0, a.limit, now)?;
+            if a.json {
+                println!("{}", serde_json::to_string(&items).map_err(|e| usage(e.to_string()))?);
+                return Ok(());
+            }
+            let total = queue::count(ctx.store, &f, now)?;
+            for i in &items {
+                // Business clocks count working seconds: the due instant says more than a
+                // count of them.
+                let due = i
+                    .due_at
+                    .as_deref()
+                    .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                    .map(|d| {
+                        d.with_timezone(&chrono_tz::Asia::Shanghai)
+                            .format("%m-%d %H:%M")
+                            .to_string()
+                    })
+                    .unwrap_or_else(|| if i.paused { "paused".into() } else { "—".into() });
+                println!(
+                    "{:>9} {:>11}  {:<7} {:<11} {:<18} {:<10} {}  {}",
+                    left(i.left_secs),
+                    due,
+                    i.priority.as_str(),
+                    i.status.as_str(),
+                    i.category,
+                    i.grid.as_deref().unwrap_or("—"),
+                    i.id,
+                    i.description.chars().take(40).collect::<String>()
+                );
+            }
+            eprintln!("{} of {total}", items.len());
+        }
+        RequestsCmd::Add(a) => {
+            let channel = Channel::parse(&a.channel).ok_or_else(|| {
+                usage(format!(
+                    "“{}” is not a channel: phone, walk_in, wechat, hotline_12345 or api",
+                    a.channel
+                ))
+            })?;
+            let input = NewRequest {
+                resident_id: a.resident,
+                category: a.category,
+                description: a.description,
+                channel: Some(channel),
+                address: a.address,
+                area_id: a.area,
+                answers: Default::default(),
+                attachments: a.attachments.iter().map(|p| p.display().to_string()).collect(),
+                priority: a.priority.as_deref().map(priority).transpose()?,
+                override_reason: a.reason,
+            };
+            let o = requests::create(&mut ctx, input)?;
+            if a.json {
+                println!("{}", serde_json::to_string(&o).map_err(|e| usage(e.to_string()))?);
+            } else {
+                println!("{}  {}  {}", o.id, o.priority.as_str(), o.status.as_str());
+                for d in &o.duplicates {
+                    println!("  possible duplicate of {d}");
+                }
+            }
+        }
+        RequestsCmd::Show { id, json } => {
+            let d = requests::read::get(ctx.store, &id, now)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&d).map_err(|e| usage(e.to_string()))?);
+                return Ok(());
+            }
+            println!(
+                "{}  {}  {}  round {}{}",
+                d.id,
+                d.category,
+                d.status.as_str(),
+                d.round,
+                if d.paused { "  paused" } else { "" }
+            );
+            println!("priority {} (proposed {})", d.priority.as_str(), d.proposed.as_str());
+            println!("{}", d.description);
+            println!("clocks: {}", serde_json::to_string(&d.sla).map_err(|e| usage(e.to_string()))?);
+            println!(
+                "can: {}",
+                d.allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+            );
+            for e in &d.timeline {
+                println!("  {}  {:<14} {}  {}", e.at, e.kind, e.actor, e.data);
+            }
+        }
+        RequestsCmd::Accept { id } => step(&mut ctx, &id, Step::Accept)?,
+        RequestsCmd::Assign { id, assignee } => step(&mut ctx, &id, Step::Assign { assignee })?,
+        RequestsCmd::Start { id } => step(&mut ctx, &id, Step::Start)?,
+        RequestsCmd::Resolve { id, note } => step(&mut ctx, &id, Step::Resolve { note })?,
+        RequestsCmd::Close { id, satisfaction, note } => {
+            let satisfaction: Satisfaction = serde_json::from_value(serde_json::Value::String(
+                satisfaction.clone(),
+            ))
+            .map_err(|_| {
+                usage(format!(
+                    "“{satisfaction}”: satisfied, basically, dissatisfied or unreachable"
+                ))
+            })?;
+            step(&mut ctx, &id, Step::Close { satisfaction, note })?
+        }
+        RequestsCmd::Reject(r) => step(&mut ctx, &r.id, Step::Reject { reason: r.reason })?,
+        RequestsCmd::Cancel(r) => step(&mut ctx, &r.id, Step::Cancel { reason: r.reason })?,
+        RequestsCmd::Reopen(r) => step(&mut ctx, &r.id, Step::Reopen { reason: r.reason })?,
+        RequestsCmd::Return(r) => step(&mut ctx, &r.id, Step::Return { reason: r.reason })?,
+        RequestsCmd::Pause(r) => step(&mut ctx, &r.id, Step::Pause { reason: r.reason })?,
+        RequestsCmd::Resume { id } => step(&mut ctx, &id, Step::Resume)?,
+        RequestsCmd::Transfer { id, to, reason } => {
+            step(&mut ctx, &id, Step::Transfer { area_id: to, reason })?
+        }
+        RequestsCmd::Priority { id, priority: p, reason } => {
+            let o = requests::set_priority(&mut ctx, &id, priority(&p)?, &reason)?;
+            println!("{}  {}", o.id, o.priority.as_str());
+        }
+        RequestsCmd::Merge { duplicate, into } => {
+            let o = requests::merge(&mut ctx, &duplicate, &into)?;
+            println!("merged {duplicate} into {}", o.id);
+        }
+        RequestsCmd::Categories => {
+            for c in refdata::categories(ctx.store)? {
+                println!("{:<18} {:<7} {} / {}", c.key, c.base.as_str(), c.label_zh, c.label_en);
+            }
+        }
+        RequestsCmd::Mode { mode } => {
+            let m = match mode.as_str() {
+                "normal" => Mode::Normal,
+                "lockdown" => Mode::Lockdown,
+                _ => return Err(usage("the mode is normal or lockdown")),
+            };
+            let n = refdata::set_mode(&mut ctx, m)?;
+            println!("district mode {mode}; clocks of {n} open requests recomputed");
+        }
+    }
+    Ok(())
+}
