@@ -104,6 +104,34 @@ fn the_demo_district_fills_the_table_and_says_it_is_a_demo() {
 
 #[test]
 #[ignore = "opens the real window: `cargo xtask test` runs it under Xvfb"]
+fn a_request_is_taken_in_with_triage_and_accepted() {
+    let dir = data_dir();
+    let app = App::start(dir.path());
+    app.click_id("welcome-demo");
+    app.wait(&App::id("demo-badge"));
+    app.click_id("nav-requests");
+    app.wait(&App::id("queue-row"));
+    assert!(app.all(&App::id("queue-row")).len() > 10, "the demo month leaves open work");
+    std::thread::sleep(Duration::from_millis(400));
+    screenshot(&app, "requests-queue.png");
+
+    app.click_id("new-request");
+    app.wait(&App::id("intake"));
+    app.click(&app.wait(&format!("{} option[value=medicine]", App::id("intake-category"))));
+    let text = app.wait(&App::id("intake-description"));
+    app.type_into(&text, "楼上独居老人胸口痛，喘不上气");
+    app.wait_until(&App::id("intake-proposed"), |t| t.trim() == "紧急");
+    app.click(&app.wait(&format!("{}:not([disabled])", App::id("intake-save"))));
+    app.wait_until(&App::id("request-description"), |t| t.contains("喘不上气"));
+    app.wait_until(&App::id("request-status"), |t| t.contains("待签收"));
+    app.click_id("act-accept");
+    app.wait_until(&App::id("request-status"), |t| t.contains("已签收"));
+    app.wait(&format!("{}[data-status=running]", App::id("clock-resolution")));
+    screenshot(&app, "request-detail.png");
+}
+
+#[test]
+#[ignore = "opens the real window: `cargo xtask test` runs it under Xvfb"]
 fn a_store_that_cannot_be_opened_is_explained_and_the_demo_still_opens() {
     let dir = data_dir();
     // Not a SQLite file: what a broken copy or another program's file looks like.

@@ -254,7 +254,10 @@ pub fn run(db: Option<PathBuf>, cmd: RequestsCmd) -> Result<(), Failure> {
             );
             println!("priority {} (proposed {})", d.priority.as_str(), d.proposed.as_str());
             println!("{}", d.description);
-            println!("clocks: {}", serde_json::to_string(&d.sla).map_err(|e| usage(e.to_string()))?);
+            println!(
+                "clocks: {}",
+                serde_json::to_string(&d.sla).map_err(|e| usage(e.to_string()))?
+            );
             println!(
                 "can: {}",
                 d.allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")

@@ -7,7 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use jiayuan_core::desk::work::PreviewRequest;
 use jiayuan_core::desk::*;
+use jiayuan_core::requests::queue::QueueFilter;
+use jiayuan_core::requests::{Channel, NewRequest, Priority, Status, Step};
 use jiayuan_core::{CoreError, ManualClock};
 use jiayuan_testkit::{realistic_roster, to_xlsx, RosterOptions, Sheet, Workbook};
 use serde::Serialize;
@@ -178,6 +181,9 @@ fn record(dir: &Path) -> Value {
         desk.print_list(&q, PrintKind::Calls),
     );
 
+    // Requests, on the demo district's month of requests.
+    record_requests(&desk, &mut r, &first);
+
     // The import wizard, on the main store.
     r.rec("open_main", "open_store", json!({ "kind": "main" }), desk.open_store(StoreKind::Main));
     let file = roster(dir);
@@ -265,6 +271,125 @@ fn record(dir: &Path) -> Value {
         }
     }
     json!({ "calls": calls, "events": r.events })
+}
+
+/// The queue, a request's page, intake with triage, each kind of step and merging.
+fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
+    let all = QueueFilter::default();
+    let q =
+        |offset: u32| json!({ "filter": QueueFilter::default(), "offset": offset, "limit": 100 });
+    r.rec("categories", "request_categories", json!({}), desk.request_categories());
+    let areas = r.rec("areas", "areas", json!({}), desk.areas());
+    r.rec("mode", "district_mode", json!({}), desk.district_mode());
+    let queue = r.rec("queue", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
+    assert!(queue.items.len() > 10, "the demo month leaves open work");
+    let overdue = QueueFilter { overdue: true, ..QueueFilter::default() };
+    let late = r.rec(
+        "queue_overdue",
+        "requests_queue",
+        json!({ "filter": overdue, "offset": 0, "limit": 100 }),
+        desk.requests_queue(&overdue, 0, 100),
+    );
+    assert!(
+        !late.items.is_empty() && late.items.iter().all(|i| i.left_secs.is_some_and(|l| l < 0))
+    );
+    let top = queue.items[0].id.clone();
+    r.rec("queue_detail", "request_detail", json!({ "id": top }), desk.request_detail(&top));
+    let fresh = queue.items.iter().find(|i| i.status == Status::New).map(|i| i.id.clone());
+    if let Some(id) = fresh {
+        let step = Step::Accept;
+        r.rec(
+            "key_accept",
+            "request_step",
+            json!({ "ids": [id], "step": step }),
+            desk.request_step_many(std::slice::from_ref(&id), &step),
+        );
+        r.rec("queue_after_key_accept", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
+    }
+
+    // Intake: a resident in distress, found by search; triage proposes urgent.
+    let search = query(&resident.name, None, 0);
+    let search = ResidentQuery { limit: 8, ..search };
+    r.rec(
+        "intake_search",
+        "residents_page",
+        json!({ "query": search }),
+        desk.residents_page(&search),
+    );
+    let preview = PreviewRequest {
+        resident_id: Some(resident.id.clone()),
+        category: "medicine".into(),
+        description: "我父亲胸口痛，喘不上气".into(),
+        lang: "zh-CN".into(),
+    };
+    let proposed = r.rec(
+        "intake_preview",
+        "request_preview",
+        json!({ "preview": preview }),
+        desk.request_preview(&preview),
+    );
+    assert_eq!(proposed.priority, Priority::Urgent);
+    let input = NewRequest {
+        resident_id: Some(resident.id.clone()),
+        category: "medicine".into(),
+        description: "我父亲胸口痛，喘不上气".into(),
+        channel: Some(Channel::Phone),
+        ..NewRequest::default()
+    };
+    let made = r.rec(
+        "intake_create",
+        "request_create",
+        json!({ "request": input }),
+        desk.request_create(input.clone()),
+    );
+    let id = made.id.clone();
+    r.rec("queue_after_create", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
+    r.rec("detail_created", "request_detail", json!({ "id": id }), desk.request_detail(&id));
+    let ids = [id.clone()];
+    let mut step = |r: &mut Recorder, name: &str, s: Step| {
+        r.rec(
+            name,
+            "request_step",
+            json!({ "ids": ids, "step": s }),
+            desk.request_step_many(&ids, &s),
+        );
+        r.rec(
+            &format!("detail_after_{name}"),
+            "request_detail",
+            json!({ "id": ids[0] }),
+            desk.request_detail(&ids[0]),
+        );
+    };
+    step(r, "accept", Step::Accept);
+    step(r, "pause", Step::Pause { reason: "等待家属回电".into() });
+    step(r, "resume", Step::Resume);
+    let other = areas
+        .iter()
+        .find(|a| a.level == "grid" && Some(a.name.as_str()) != resident.grid.as_deref())
+        .map(|a| a.id.clone())
+        .expect("another grid");
+    step(r, "transfer", Step::Transfer { area_id: other, reason: "地址属于相邻网格".into() });
+    step(r, "accept_again", Step::Accept);
+    step(r, "return", Step::Return { reason: "该楼栋不在本网格".into() });
+    // A second call about the same thing, merged into the first.
+    let again = NewRequest { description: "父亲胸口痛，能不能派车".into(), ..input };
+    let dup = r.rec(
+        "intake_dup",
+        "request_create",
+        json!({ "request": again }),
+        desk.request_create(again.clone()),
+    );
+    assert_eq!(dup.duplicates, vec![id.clone()], "flagged as a likely duplicate");
+    r.rec("queue_after_dup", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
+    r.rec("detail_dup", "request_detail", json!({ "id": dup.id }), desk.request_detail(&dup.id));
+    r.rec(
+        "merge",
+        "request_merge",
+        json!({ "duplicate": dup.id, "keep": id }),
+        desk.request_merge(&dup.id, &id),
+    );
+    r.rec("queue_after_merge", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
+    r.rec("detail_after_merge", "request_detail", json!({ "id": id }), desk.request_detail(&id));
 }
 
 #[test]

@@ -14,7 +14,21 @@ describe('shortcuts', () => {
     expect(r.read(press('Enter'))).toBe('open');
     expect(r.read(press('?'))).toBe('help');
     expect(r.read(press('Escape'))).toBe('close');
-    expect(r.read(press('x'))).toBeNull();
+    expect(r.read(press('z'))).toBeNull();
+  });
+
+  it('maps the triage keys outside text fields only', () => {
+    const r = new ShortcutReader();
+    expect(r.read(press('a'))).toBe('accept');
+    expect(r.read(press('p'))).toBe('priority');
+    expect(r.read(press('t'))).toBe('transfer');
+    expect(r.read(press('m'))).toBe('merge');
+    expect(r.read(press('x'))).toBe('select');
+    expect(r.read(press('n'))).toBe('new');
+    expect(r.read({ ...press('a'), focus: 'text' })).toBeNull();
+    expect(r.read({ ...press('a'), focus: 'control' })).toBeNull();
+    r.read(press('g'));
+    expect(r.read(press('q'))).toBe('go-requests');
   });
 
   it('leaves typed letters to the text field, but Esc and Ctrl+P still act', () => {

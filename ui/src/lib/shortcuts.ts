@@ -13,7 +13,14 @@ export type Action =
   | 'go-dashboard'
   | 'go-residents'
   | 'go-import'
-  | 'go-settings';
+  | 'go-settings'
+  | 'go-requests'
+  | 'accept'
+  | 'priority'
+  | 'transfer'
+  | 'merge'
+  | 'select'
+  | 'new';
 
 /** Where the key was pressed: typing in a field, on a button or link, or anywhere else. */
 export type Focus = 'text' | 'control' | 'other';
@@ -36,6 +43,17 @@ const AFTER_G: Record<string, Action> = {
   r: 'go-residents',
   i: 'go-import',
   s: 'go-settings',
+  q: 'go-requests',
+};
+
+/** Single keys for triage, on the requests page (other pages ignore them). */
+const TRIAGE: Record<string, Action> = {
+  a: 'accept',
+  p: 'priority',
+  t: 'transfer',
+  m: 'merge',
+  x: 'select',
+  n: 'new',
 };
 
 export class ShortcutReader {
@@ -80,7 +98,7 @@ export class ShortcutReader {
         // nothing else would take it.
         return k.focus === 'other' ? 'open' : null;
       default:
-        return null;
+        return k.focus === 'other' ? (TRIAGE[key] ?? null) : null;
     }
   }
 }
@@ -91,8 +109,15 @@ export const SHORTCUT_LIST: { keys: string[]; label: MessageKey }[] = [
   { keys: ['j'], label: 'shortcut.next' },
   { keys: ['k'], label: 'shortcut.prev' },
   { keys: ['Enter'], label: 'shortcut.open' },
+  { keys: ['a'], label: 'shortcut.accept' },
+  { keys: ['p'], label: 'shortcut.priority' },
+  { keys: ['t'], label: 'shortcut.transfer' },
+  { keys: ['m'], label: 'shortcut.merge' },
+  { keys: ['x'], label: 'shortcut.select' },
+  { keys: ['n'], label: 'shortcut.new' },
   { keys: ['Esc'], label: 'shortcut.close' },
   { keys: ['g', 'd'], label: 'shortcut.goDashboard' },
+  { keys: ['g', 'q'], label: 'shortcut.goRequests' },
   { keys: ['g', 'r'], label: 'shortcut.goResidents' },
   { keys: ['g', 'i'], label: 'shortcut.goImport' },
   { keys: ['g', 's'], label: 'shortcut.goSettings' },

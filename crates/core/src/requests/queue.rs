@@ -49,6 +49,8 @@ pub struct QueueItem {
     pub budget_secs: Option<i64>,
     /// When a running clock runs out (RFC 3339).
     pub due_at: Option<String>,
+    /// `continuous` or `business`: whether the clock stops outside office hours.
+    pub counting: Option<String>,
     pub escalation: Escalation,
     pub transfers: u32,
     pub returns: u32,
@@ -162,7 +164,8 @@ pub fn page(
             let area: Option<i64> = r.get(8)?;
             let path = area.and_then(|a| paths.get(&a));
             let due_ms: Option<i64> = r.get(14)?;
-            let counting = match r.get::<_, Option<String>>(15)?.as_deref() {
+            let counting_name: Option<String> = r.get(15)?;
+            let counting = match counting_name.as_deref() {
                 Some("business") => Counting::Business,
                 _ => Counting::Continuous,
             };
@@ -195,6 +198,7 @@ pub fn page(
                 due_at: due_ms
                     .and_then(DateTime::<Utc>::from_timestamp_millis)
                     .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                counting: counting_name,
                 escalation,
                 transfers: r.get(16)?,
                 returns: r.get(17)?,
@@ -209,11 +213,12 @@ pub fn page(
     Ok(out)
 }
 
-/// Counted seconds from now until `due` (negative once it has passed).
+/// Counted seconds from now until `due`; negative (at least one second) once it has passed.
 pub fn time_left(env: &Env, due: DateTime<Utc>, now: DateTime<Utc>, counting: Counting) -> i64 {
     if now <= due {
         env.calendar.open_secs_between(now, due, counting)
     } else {
-        -env.calendar.open_secs_between(due, now, counting)
+        // Past due is overdue even when no working second has passed since (a weekend).
+        -env.calendar.open_secs_between(due, now, counting).max(1)
     }
 }

@@ -3,6 +3,19 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   ApiError,
+  AreaOption,
+  BulkOutcome,
+  Category,
+  Mode,
+  NewRequest,
+  Outcome,
+  PreviewRequest,
+  Priority,
+  QueueFilter,
+  QueuePage,
+  RequestDetail,
+  Step,
+  TriagePreview,
   BatchSummary,
   Facets,
   FilePurpose,
@@ -76,6 +89,20 @@ export const api = {
   templateSave: (path: string) => call<null>('template_save', { path }),
   pickFile: (purpose: FilePurpose) => call<string | null>('pick_file', { purpose }),
   firstPaint: () => call<null>('first_paint'),
+  requestsQueue: (filter: QueueFilter, offset: number, limit: number) =>
+    call<QueuePage>('requests_queue', { filter, offset, limit }),
+  requestDetail: (id: string) => call<RequestDetail>('request_detail', { id }),
+  requestCategories: () => call<Category[]>('request_categories'),
+  requestPreview: (preview: PreviewRequest) => call<TriagePreview>('request_preview', { preview }),
+  requestCreate: (request: NewRequest) => call<Outcome>('request_create', { request }),
+  /** One step on one or many requests; each is its own transaction. */
+  requestStep: (ids: string[], step: Step) => call<BulkOutcome>('request_step', { ids, step }),
+  requestPriority: (id: string, priority: Priority, reason: string) =>
+    call<Outcome>('request_priority', { id, priority, reason }),
+  requestMerge: (duplicate: string, keep: string) => call<Outcome>('request_merge', { duplicate, keep }),
+  areas: () => call<AreaOption[]>('areas'),
+  districtMode: () => call<Mode>('district_mode'),
+  districtModeSet: (mode: Mode) => call<number>('district_mode_set', { mode }),
 };
 
 /** The code a cancelled import_run rejects with. */

@@ -18,4 +18,8 @@ left_secs: number | null, budget_secs: number | null,
 /**
  * When a running clock runs out (RFC 3339).
  */
-due_at: string | null, escalation: Escalation, transfers: number, returns: number, possible_duplicate: boolean, };
+due_at: string | null, 
+/**
+ * `continuous` or `business`: whether the clock stops outside office hours.
+ */
+counting: string | null, escalation: Escalation, transfers: number, returns: number, possible_duplicate: boolean, };
