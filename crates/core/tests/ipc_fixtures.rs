@@ -346,7 +346,7 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
     r.rec("queue_after_create", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
     r.rec("detail_created", "request_detail", json!({ "id": id }), desk.request_detail(&id));
     let ids = [id.clone()];
-    let mut step = |r: &mut Recorder, name: &str, s: Step| {
+    let step = |r: &mut Recorder, name: &str, s: Step| {
         r.rec(
             name,
             "request_step",

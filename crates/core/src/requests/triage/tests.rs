@@ -1,6 +1,6 @@
-//! Triage on realistic descriptions in both languages, and its rules as properties.
+//! Triage on realistic requests in both languages, and its rules as properties.
 
-use chrono::TimeZone;
+use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 
 use super::*;
@@ -15,174 +15,313 @@ fn input<'a>(category: &'a str, base: Level, tags: &'a [String], text: &'a str) 
     }
 }
 
-#[test]
-fn the_embedded_data_is_valid() {
-    let cats = default_categories();
-    let keys: Vec<&str> = cats.iter().map(|c| c.key.as_str()).collect();
-    assert_eq!(
-        keys,
-        [
-            "supplies",
-            "mutual_aid",
-            "community_service",
-            "psychological",
-            "consultation",
-            "medicine",
-            "other"
-        ]
-    );
-    for c in &cats {
-        assert!(!c.label_zh.is_empty() && !c.label_en.is_empty());
-        let mut q: Vec<&str> = c.questions.iter().map(|q| q.key.as_str()).collect();
-        q.sort_unstable();
-        let n = q.len();
-        q.dedup();
-        assert_eq!(q.len(), n, "question keys unique in {}", c.key);
-    }
-    assert!(phrases().len() > 80);
+fn tags(keys: &[&str]) -> Vec<String> {
+    keys.iter().map(|k| (*k).to_owned()).collect()
+}
+
+fn summary(p: &Proposal) -> Vec<(&str, Level, &str)> {
+    p.reasons.iter().map(|r| (r.code.as_str(), r.level, r.detail.as_str())).collect()
 }
 
 #[test]
-fn crisis_words_raise_the_priority_in_both_languages() {
+fn crisis_words_make_it_urgent_and_every_reason_is_listed() {
     let p = propose(&input("medicine", Level::High, &[], "我爸胸口痛，喘不上气，快来人"));
     assert_eq!(p.level, Level::Urgent);
-    let words: Vec<&str> =
-        p.reasons.iter().filter(|r| r.code == "crisis_word").map(|r| r.detail.as_str()).collect();
-    assert_eq!(words, ["喘不上气", "胸口痛"]);
     assert_eq!(
-        propose(&input("other", Level::Normal, &[], "I CAN'T BREATHE")).level,
-        Level::Urgent
+        summary(&p),
+        [
+            ("crisis_word", Level::Urgent, "胸口痛"),
+            ("crisis_word", Level::Urgent, "喘不上气"),
+            ("category", Level::High, "medicine"),
+        ]
     );
-    assert_eq!(
-        propose(&input("other", Level::Normal, &[], "My mother is suicidal")).level,
-        Level::Urgent
-    );
-    // Full-width letters are the same letters.
-    assert_eq!(
-        propose(&input("other", Level::Normal, &[], "ｃｈｅｓｔ ｐａｉｎ")).level,
-        Level::Urgent
-    );
+    let p = propose(&input("other", Level::Normal, &[], "I can't breathe"));
+    assert_eq!((p.level, p.reasons[0].detail.as_str()), (Level::Urgent, "can't breathe"));
+    let p = propose(&input("psychological", Level::High, &[], "母亲最近总说活着没意思"));
+    assert_eq!(p.level, Level::Urgent);
+    let p = propose(&input("mutual_aid", Level::Normal, &[], "孩子的奶粉快喝完了，超市买不到"));
+    assert_eq!(p.level, Level::High, "a high crisis word is not urgent");
 }
 
 #[test]
-fn negations_and_parts_of_words_do_not_trigger() {
-    assert_eq!(
-        propose(&input("consultation", Level::Low, &[], "没有胸痛，只是想问问口罩什么时候发"))
-            .level,
-        Level::Low
-    );
-    assert_eq!(
-        propose(&input("other", Level::Normal, &[], "no chest pain, just a question")).level,
-        Level::Normal
-    );
-    assert_eq!(
-        propose(&input("community_service", Level::Normal, &[], "need firewood for the stove"))
-            .level,
-        Level::Normal
-    );
+fn a_negated_crisis_word_changes_nothing() {
+    let p = propose(&input("consultation", Level::Low, &[], "没有胸痛，只是想问问口罩什么时候发"));
+    assert_eq!(summary(&p), [("category", Level::Low, "consultation")]);
+    let p = propose(&input("other", Level::Normal, &[], "no chest pain, just a question"));
+    assert_eq!(p.level, Level::Normal);
 }
 
 #[test]
-fn vulnerability_raises_one_step_and_medicine_for_the_vulnerable_is_high() {
-    let alone = vec!["elderly_alone".to_owned()];
+fn a_vulnerability_tag_raises_one_step_and_never_to_urgent() {
+    let alone = tags(&["elderly_alone"]);
     let p = propose(&input("mutual_aid", Level::Normal, &alone, "需要买菜，家里有独居老人"));
     assert_eq!(p.level, Level::High);
-    assert!(p.reasons.iter().any(|r| r.code == "vulnerable"));
-    let low = propose(&input("consultation", Level::Low, &alone, "低保怎么申请"));
-    assert_eq!(low.level, Level::Normal, "one step, not two");
-    let chronic = vec!["chronic_illness".to_owned()];
-    let p = propose(&input("medicine", Level::Normal, &chronic, "帮忙配药"));
-    assert_eq!(p.level, Level::High);
-    assert!(p.reasons.iter().any(|r| r.code == "vulnerable_medical"));
-    assert!(!reason_text(&p.reasons[0], "en").is_empty());
-    assert!(reason_text(
-        &Reason { code: "crisis_word".into(), level: Level::Urgent, detail: "胸痛".into() },
-        "zh-CN"
-    )
-    .contains("胸痛"));
+    assert_eq!(
+        summary(&p),
+        [("vulnerable", Level::High, "elderly_alone"), ("category", Level::Normal, "mutual_aid")]
+    );
+    let two = tags(&["low_income", "elderly_alone", "disabled"]);
+    let p = propose(&input("consultation", Level::Low, &two, "低保怎么申请"));
+    assert_eq!(p.level, Level::Normal, "one step, however many tags");
+    let p = propose(&input("psychological", Level::High, &two, "想找人聊聊"));
+    assert_eq!(p.level, Level::High, "a tag alone never makes it urgent");
+    let order: Vec<&str> = p.reasons.iter().map(|r| r.detail.as_str()).collect();
+    assert_eq!(order, ["psychological", "disabled", "elderly_alone", "low_income"]);
 }
 
 #[test]
-fn duplicates_same_resident_first_then_similar_text() {
-    let t = |h: i64| {
-        chrono::Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).single().expect("t")
-            + chrono::Duration::hours(h)
+fn medicine_for_the_vulnerable_is_high_at_least() {
+    let low_medicine = |tag: &str, lockdown: bool| {
+        let t = tags(&[tag]);
+        let i =
+            TriageInput { lockdown, ..input("medicine", Level::Low, &t, "帮忙代配降压药") };
+        let p = propose(&i);
+        (p.level, p.reasons.iter().any(|r| r.code == "vulnerable_medical"))
     };
-    let new = Candidate {
-        id: "n",
-        resident_id: Some("r1"),
-        category_key: "mutual_aid",
-        description: "家里没有米和油了，想请志愿者帮忙代买",
-        created_at: t(10),
+    for tag in ["chronic_illness", "pregnant", "disabled"] {
+        assert_eq!(low_medicine(tag, false), (Level::High, true), "{tag}");
+    }
+    for tag in ["elderly_alone", "home_quarantine"] {
+        assert_eq!(low_medicine(tag, false), (Level::Normal, false), "{tag}, no lockdown");
+        assert_eq!(low_medicine(tag, true), (Level::High, true), "{tag} in lockdown");
+    }
+    assert_eq!(low_medicine("low_income", true), (Level::Normal, false));
+    let t = tags(&["chronic_illness"]);
+    let p = propose(&input("mutual_aid", Level::Low, &t, "帮忙代配降压药"));
+    assert_eq!(p.level, Level::Normal, "only the medicine category");
+}
+
+#[test]
+fn tags_are_taken_once_and_blank_ones_ignored() {
+    let t = tags(&["disabled", " ", "disabled", ""]);
+    let p = propose(&input("other", Level::Normal, &t, ""));
+    assert_eq!(p.reasons.iter().filter(|r| r.code == "vulnerable").count(), 1);
+}
+
+#[test]
+fn reasons_read_well_in_both_languages() {
+    let r = |code: &str, level: Level, detail: &str| Reason {
+        code: code.into(),
+        level,
+        detail: detail.into(),
     };
+    let cases = [
+        (
+            r("crisis_word", Level::Urgent, "胸痛"),
+            "描述中提到“胸痛”：紧急",
+            "The description mentions “胸痛”: urgent",
+        ),
+        (
+            r("vulnerable", Level::High, "elderly_alone"),
+            "独居老人：优先级上调一级（较急）",
+            "Elderly living alone: priority one step up (high)",
+        ),
+        (
+            r("vulnerable_medical", Level::High, "pregnant"),
+            "孕产妇，需要药品或就医：至少较急",
+            "Pregnant, needs medicine or care: at least high",
+        ),
+        (
+            r("category", Level::Low, "consultation"),
+            "该类别的默认优先级：不急",
+            "The category's default priority: low",
+        ),
+        (
+            r("vulnerable", Level::Normal, "独居"),
+            "独居：优先级上调一级（一般）",
+            "独居: priority one step up (normal)",
+        ),
+    ];
+    for (reason, zh, en) in cases {
+        assert_eq!(reason_text(&reason, "zh-CN"), zh);
+        assert_eq!(reason_text(&reason, "en"), en);
+    }
+    assert_eq!(reason_text(&r("later", Level::High, "x"), "en-GB"), "later (x): high");
+}
+
+fn at(hours: i64) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2022, 4, 2, 1, 0, 0).single().expect("a time")
+        + chrono::TimeDelta::hours(hours)
+}
+
+fn cand<'a>(
+    id: &'a str,
+    res: Option<&'a str>,
+    cat: &'a str,
+    text: &'a str,
+    h: i64,
+) -> Candidate<'a> {
+    Candidate { id, resident_id: res, category_key: cat, description: text, created_at: at(h) }
+}
+
+#[test]
+fn duplicates_same_resident_first_then_similar_descriptions() {
+    let new = cand("n", Some("r1"), "mutual_aid", "家里没有米和油了，想请志愿者帮忙代买", 30);
     let others = [
-        Candidate {
-            id: "a",
-            resident_id: Some("r1"),
-            category_key: "mutual_aid",
-            description: "买菜",
-            created_at: t(0),
-        },
-        Candidate {
-            id: "b",
-            resident_id: Some("r2"),
-            category_key: "mutual_aid",
-            description: "家里没有米和油了，想请志愿者帮忙代买一下",
-            created_at: t(20),
-        },
-        Candidate {
-            id: "c",
-            resident_id: Some("r1"),
-            category_key: "mutual_aid",
-            description: "买菜",
-            created_at: t(40),
-        },
-        Candidate {
-            id: "d",
-            resident_id: None,
-            category_key: "other",
-            description: "楼道灯坏了",
-            created_at: t(11),
-        },
-        Candidate {
-            id: "n",
-            resident_id: Some("r1"),
-            category_key: "mutual_aid",
-            description: "x",
-            created_at: t(10),
-        },
+        cand("a", Some("r1"), "mutual_aid", "买菜", 10),
+        cand("b", Some("r2"), "mutual_aid", "家里没有米和油了，想请志愿者帮忙代买一下", 40),
+        cand("c", Some("r1"), "mutual_aid", "买菜", 55),
+        cand("d", None, "other", "楼道灯坏了", 31),
+        cand("e", None, "mutual_aid", "家里没有米和油了！！想请志愿者帮忙代买", 100),
+        cand("f", Some("r1"), "medicine", "降压药快吃完了", 30),
+        cand("g", None, "mutual_aid", "家里没有油了，想请邻居帮忙代买", 29),
+        cand("n", Some("r1"), "mutual_aid", "家里没有米和油了，想请志愿者帮忙代买", 30),
     ];
     let hits = likely_duplicates(&new, &others);
-    let ids: Vec<&str> = hits.iter().map(|h| h.id).collect();
-    assert_eq!(ids, ["a", "b"]);
+    let got: Vec<(&str, bool)> = hits
+        .iter()
+        .map(|h| (h.id, matches!(h.why, DuplicateWhy::SameResidentAndCategory)))
+        .collect();
+    // a: same resident and category 20 h before; c: 25 h after, too far; e: 70 h after, alike.
+    assert_eq!(got, [("a", true), ("e", false), ("b", false), ("g", false)]);
+    match hits[1].why {
+        DuplicateWhy::SimilarDescription { similarity } => assert_eq!(similarity, 1.0),
+        _ => panic!("similar"),
+    }
+}
+
+#[test]
+fn short_descriptions_never_match_by_similarity_alone() {
+    let new = cand("n", None, "mutual_aid", "帮忙买菜", 0);
+    assert!(likely_duplicates(&new, &[cand("a", None, "mutual_aid", "帮忙买菜", 1)]).is_empty());
+    let new = cand("n", None, "mutual_aid", "需要帮忙买菜送上门", 0);
+    // Alike enough (0.67), but the other one is too short to say so.
+    assert!(similarity("需要帮忙买菜送上门", "买菜送上门") >= 0.6);
+    assert!(likely_duplicates(&new, &[cand("a", None, "x", "买菜送上门", 1)]).is_empty());
+}
+
+#[test]
+fn similarity_works_for_chinese_and_english_alike() {
+    assert_eq!(similarity("Need groceries, please!", "need GROCERIES please"), 1.0);
+    assert_eq!(similarity("家里没有米了。", "家里没有米了"), 1.0);
+    assert!(similarity("家里老人独居，需要有人帮忙买菜", "家里老人独居，想找人帮忙买菜") > 0.7);
+    assert!(similarity("楼道灯坏了", "需要买菜") < 0.1);
+    assert_eq!(similarity("", ""), 0.0);
+    assert_eq!(similarity("菜", "菜"), 1.0);
+}
+
+const WORDS: &[&str] = &[
+    "胸口痛",
+    "喘不上气",
+    "买菜",
+    "没有",
+    "不是",
+    "no ",
+    "chest pain",
+    "，",
+    "。",
+    "口罩",
+    "高烧",
+    "想死",
+    "fire",
+];
+const TAGS: &[&str] = &[
+    "elderly_alone",
+    "disabled",
+    "chronic_illness",
+    "pregnant",
+    "low_income",
+    "home_quarantine",
+    "own_tag",
+];
+
+fn text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(proptest::sample::select(WORDS), 0..8).prop_map(|w| w.concat())
+}
+
+fn candidates() -> impl Strategy<Value = Vec<(usize, Option<usize>, bool, usize, i64)>> {
+    proptest::collection::vec(
+        (0..6usize, proptest::option::of(0..3usize), any::<bool>(), 0..4usize, -100..100i64),
+        0..12,
+    )
 }
 
 proptest! {
     #[test]
-    fn propose_is_deterministic_monotonic_and_its_level_is_its_most_urgent_reason(
-        text in "[a-z 胸痛没有喘不上气买菜]{0,24}",
-        tags in proptest::collection::vec(proptest::sample::select(vec!["elderly_alone", "disabled", "chronic_illness", "pregnant", "home_quarantine"]), 0..3),
-        base in proptest::sample::select(vec![Level::Urgent, Level::High, Level::Normal, Level::Low]),
+    fn propose_is_deterministic_and_its_level_is_its_most_urgent_reason(
+        text in text(),
+        tags in proptest::collection::vec(proptest::sample::select(TAGS), 0..4),
+        base in proptest::sample::select(Level::ALL.to_vec()),
         medicine in any::<bool>(),
+        lockdown in any::<bool>(),
     ) {
         let tags: Vec<String> = tags.into_iter().map(str::to_owned).collect();
         let cat = if medicine { "medicine" } else { "other" };
-        let p = propose(&input(cat, base, &tags, &text));
-        prop_assert_eq!(&p, &propose(&input(cat, base, &tags, &text)));
+        let i = TriageInput { lockdown, ..input(cat, base, &tags, &text) };
+        let p = propose(&i);
+        prop_assert_eq!(&p, &propose(&i.clone()));
         prop_assert_eq!(Some(p.level), p.reasons.iter().map(|r| r.level).min());
-        let more_tags: Vec<String> = tags.iter().cloned().chain(["disabled".to_owned()]).collect();
-        prop_assert!(propose(&input(cat, base, &more_tags, &text)).level <= p.level);
-        let louder = format!("{text}。胸口痛");
-        prop_assert_eq!(propose(&input(cat, base, &tags, &louder)).level, Level::Urgent);
+        prop_assert!(p.reasons.windows(2).all(|w| w[0].level <= w[1].level), "most urgent first");
+        prop_assert_eq!(p.reasons.iter().filter(|r| r.code == "category").count(), 1);
+        if !p.reasons.iter().any(|r| r.code == "crisis_word") {
+            prop_assert!(p.level >= Level::High.min(base), "tags alone never make it urgent");
+        }
+    }
+
+    #[test]
+    fn more_tags_or_another_crisis_sentence_never_lower_the_level(
+        text in text(),
+        tags in proptest::collection::vec(proptest::sample::select(TAGS), 0..3),
+        extra in proptest::sample::select(TAGS),
+        base in proptest::sample::select(Level::ALL.to_vec()),
+        medicine in any::<bool>(),
+        lockdown in any::<bool>(),
+        pick in 0usize..1000,
+    ) {
+        let tags: Vec<String> = tags.into_iter().map(str::to_owned).collect();
+        let cat = if medicine { "medicine" } else { "other" };
+        let level = |tags: &[String], text: &str| {
+            propose(&TriageInput { lockdown, ..input(cat, base, tags, text) }).level
+        };
+        let before = level(&tags, &text);
+        let more: Vec<String> = tags.iter().cloned().chain([extra.to_owned()]).collect();
+        prop_assert!(level(&more, &text) <= before);
+        let phrases: Vec<(Level, &str, &str)> = crisis::word_list().phrases().collect();
+        let (word_level, _, phrase) = phrases[pick % phrases.len()];
+        let after = level(&tags, &format!("{text}。{phrase}。"));
+        prop_assert!(after <= before && after <= word_level, "{} after {:?}", phrase, text);
+        let first = level(&tags, &format!("{phrase}。{text}"));
+        prop_assert!(first <= before);
     }
 
     #[test]
     fn similarity_is_symmetric_bounded_and_one_for_the_same_text(a in "\\PC{0,30}", b in "\\PC{0,30}") {
         let s = similarity(&a, &b);
         prop_assert!((0.0..=1.0).contains(&s));
-        prop_assert!((s - similarity(&b, &a)).abs() < 1e-6);
-        if significant(&a).len() >= 2 {
-            prop_assert!((similarity(&a, &a) - 1.0).abs() < 1e-6);
+        prop_assert_eq!(s, similarity(&b, &a));
+        if crisis::fold_str(&a).chars().any(char::is_alphanumeric) {
+            prop_assert_eq!(similarity(&a, &a), 1.0);
         }
+    }
+
+    #[test]
+    fn duplicates_never_include_the_request_itself_and_ignore_input_order(
+        rows in candidates(),
+        seed in any::<u64>(),
+    ) {
+        const IDS: [&str; 6] = ["n", "a", "b", "c", "d", "e"];
+        const RES: [&str; 3] = ["r1", "r2", "r3"];
+        const TEXTS: [&str; 4] = ["家里没有米和油了，想请志愿者帮忙代买", "家里没有米和油了想请人帮忙代买", "买菜", "楼道灯坏了好几天，晚上很危险"];
+        let others: Vec<Candidate<'_>> = rows
+            .iter()
+            .map(|&(id, res, med, text, h)| {
+                let cat = if med { "medicine" } else { "mutual_aid" };
+                cand(IDS[id], res.map(|r| RES[r]), cat, TEXTS[text], h)
+            })
+            .collect();
+        let new = cand("n", Some("r1"), "mutual_aid", TEXTS[0], 0);
+        let hits = likely_duplicates(&new, &others);
+        prop_assert!(hits.iter().all(|h| h.id != "n"));
+        let mut ids: Vec<&str> = hits.iter().map(|h| h.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        prop_assert_eq!(ids.len(), hits.len(), "one hit per id");
+        let mut shuffled = others.clone();
+        let mut s = seed;
+        for i in (1..shuffled.len()).rev() {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            shuffled.swap(i, (s >> 33) as usize % (i + 1));
+        }
+        prop_assert_eq!(likely_duplicates(&new, &shuffled), hits);
     }
 }
