@@ -102,6 +102,7 @@ pub fn run() {
             work::request_priority,
             work::request_merge,
             work::areas,
+            work::checkins_generate,
             work::district_mode,
             work::district_mode_set,
         ])

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use jiayuan_core::desk::work::{AreaOption, BulkOutcome, PreviewRequest, QueuePage, TriagePreview};
 use jiayuan_core::desk::{ApiError, Desk};
+use jiayuan_core::requests::checkins::CheckinReport;
 use jiayuan_core::requests::commands::Outcome;
 use jiayuan_core::requests::queue::QueueFilter;
 use jiayuan_core::requests::read::RequestDetail;
@@ -86,6 +87,11 @@ pub async fn request_merge(desk: DeskState<'_>, duplicate: String, keep: String)
 #[tauri::command(rename_all = "snake_case")]
 pub async fn areas(desk: DeskState<'_>) -> Reply<Vec<AreaOption>> {
     blocking(&desk, |d| d.areas()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn checkins_generate(desk: DeskState<'_>) -> Reply<CheckinReport> {
+    blocking(&desk, |d| d.checkins_generate()).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -82,6 +82,11 @@ pub enum RequestsCmd {
         #[arg(long)]
         into: String,
     },
+    /// Make the welfare check-ins of a day (default: today) from the check-in rules.
+    Checkins {
+        #[arg(long)]
+        date: Option<String>,
+    },
     /// The categories and their questions.
     Categories,
     /// Switch the district between normal working and lockdown (24/7, tighter deadlines).
@@ -108,6 +113,9 @@ pub struct ListArgs {
     area: Option<String>,
     #[arg(long)]
     overdue: bool,
+    /// Words of the description or the resident's name.
+    #[arg(long)]
+    search: Option<String>,
     #[arg(long, default_value_t = 50)]
     limit: u32,
     #[arg(long)]
@@ -173,8 +181,13 @@ pub fn run(db: Option<PathBuf>, cmd: RequestsCmd) -> Result<(), Failure> {
                 }
                 None => None,
             };
-            let f =
-                QueueFilter { area_id: a.area, category: a.category, status, overdue: a.overdue };
+            let f = QueueFilter {
+                area_id: a.area,
+                category: a.category,
+                status,
+                overdue: a.overdue,
+                text: a.search,
+            };
             let env = Env::of(ctx.store)?;
             let items = queue::page(ctx.store, &env, &f, 0, a.limit, now)?;
             if a.json {
@@ -297,6 +310,22 @@ pub fn run(db: Option<PathBuf>, cmd: RequestsCmd) -> Result<(), Failure> {
         RequestsCmd::Merge { duplicate, into } => {
             let o = requests::merge(&mut ctx, &duplicate, &into)?;
             println!("merged {duplicate} into {}", o.id);
+        }
+        RequestsCmd::Checkins { date } => {
+            use jiayuan_core::requests::checkins;
+            let today = checkins::today(ctx.store, now)?;
+            let day = match date {
+                Some(d) => {
+                    d.parse().map_err(|_| usage(format!("“{d}” is not a date (YYYY-MM-DD)")))?
+                }
+                None => today,
+            };
+            checkins::check_date(day, today)?;
+            let r = checkins::generate(&mut ctx, day)?;
+            println!("{day}: {} check-ins made, {} already there", r.created, r.existing);
+            for k in &r.skipped_rules {
+                println!("  rule {k} applies in lockdown only");
+            }
         }
         RequestsCmd::Categories => {
             for c in refdata::categories(ctx.store)? {

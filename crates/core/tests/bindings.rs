@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use jiayuan_core::desk::work::*;
 use jiayuan_core::desk::*;
 use jiayuan_core::import::{BatchSummary, ImportReport, UndoReport};
+use jiayuan_core::requests::checkins::CheckinReport;
 use jiayuan_core::requests::commands::Outcome;
 use jiayuan_core::requests::queue::{QueueFilter, QueueItem};
 use jiayuan_core::requests::read::{RequestDetail, TimelineEntry};
@@ -91,6 +92,7 @@ fn generate(dir: &Path) {
         Mode,
         Priority,
         SlaState,
+        CheckinReport,
         ClockState,
         ClockStatus,
         Active,

@@ -390,6 +390,17 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
     );
     r.rec("queue_after_merge", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
     r.rec("detail_after_merge", "request_detail", json!({ "id": id }), desk.request_detail(&id));
+    let search = QueueFilter { text: Some("胸口痛".into()), ..QueueFilter::default() };
+    let found = r.rec(
+        "queue_search",
+        "requests_queue",
+        json!({ "filter": search, "offset": 0, "limit": 100 }),
+        desk.requests_queue(&search, 0, 100),
+    );
+    assert!(found.items.iter().any(|i| i.id == id), "the search finds the request taken in");
+    let made = r.rec("checkins", "checkins_generate", json!({}), desk.checkins_generate());
+    assert!(made.created > 0, "the weekly visits of disabled residents");
+    r.rec("queue_after_checkins", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
 }
 
 #[test]

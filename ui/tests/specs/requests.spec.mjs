@@ -142,4 +142,22 @@ export default [
       await t.noMisses([]);
     },
   },
+  {
+    name: 'requests: / searches the queue; today\'s check-ins are made from the rules',
+    async run(t) {
+      await queue(t, ['queue_after_merge']);
+      await t.page.locator('body').click({ position: { x: 5, y: 790 } });
+      await t.page.keyboard.press('/');
+      await t.page.keyboard.type(t.call('queue_search').args.filter.text);
+      const hits = t.call('queue_search').ok.items.length;
+      await t.until(async () => (await t.count('queue-row')) === hits, `${hits} hits`);
+      await t.id('request-search').fill('');
+      await t.ipc('prefer', ['app_info_demo', 'queue_after_checkins']);
+      await t.id('checkins').click();
+      const made = t.call('checkins').ok.created;
+      await t.until(async () => (await t.texts('toast')).includes(String(made)), 'made told');
+      await t.until(async () => (await t.count('queue-row')) === t.call('queue_after_checkins').ok.items.length, 'queue reloaded');
+      await t.noMisses([]);
+    },
+  },
 ];

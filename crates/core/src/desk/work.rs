@@ -214,6 +214,15 @@ impl Desk {
         self.write(|ctx| requests::merge(ctx, duplicate, keep))
     }
 
+    /// Makes today's welfare check-ins (in the district's time zone).
+    pub fn checkins_generate(&self) -> Result<crate::requests::checkins::CheckinReport> {
+        let now = self.clock.now();
+        self.write(|ctx| {
+            let today = crate::requests::checkins::today(ctx.store, now)?;
+            crate::requests::checkins::generate(ctx, today)
+        })
+    }
+
     pub fn district_mode(&self) -> Result<Mode> {
         self.read(|store, _| refdata::mode(store))
     }

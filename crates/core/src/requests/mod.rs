@@ -7,6 +7,7 @@
 //! rewritten with every event and whenever the policy, the calendar or the mode changes.
 
 pub mod bulk;
+pub mod checkins;
 pub mod commands;
 pub mod demo;
 mod derive;

@@ -23,6 +23,8 @@ pub struct QueueFilter {
     pub status: Option<Status>,
     /// Only work whose running clock is past its due.
     pub overdue: bool,
+    /// Words of the description or the resident's name.
+    pub text: Option<String>,
 }
 
 /// One line of the queue.
@@ -98,6 +100,24 @@ fn conditions(store: &Store, f: &QueueFilter, now_ms: i64) -> Result<(String, Ve
     if f.overdue {
         sql.push_str(" AND q.due_ms < ?");
         args.push(Sql::Integer(now_ms));
+    }
+    if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let like = format!("%{}%", text.replace(['%', '_'], ""));
+        // The trigram index needs three characters; shorter words are looked for directly.
+        if text.chars().count() >= 3 {
+            sql.push_str(
+                " AND (q.rid IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)
+                       OR EXISTS (SELECT 1 FROM residents r WHERE r.id = q.resident_id AND r.name LIKE ?))",
+            );
+            args.push(Sql::Text(format!("\"{}\"", text.replace('"', "\"\""))));
+        } else {
+            sql.push_str(
+                " AND (q.description LIKE ?
+                       OR EXISTS (SELECT 1 FROM residents r WHERE r.id = q.resident_id AND r.name LIKE ?))",
+            );
+            args.push(Sql::Text(like.clone()));
+        }
+        args.push(Sql::Text(like));
     }
     Ok((sql, args))
 }

@@ -272,6 +272,18 @@ fn the_queue_orders_by_time_left_and_lockdown_tightens_every_open_clock() {
     let late = queue::page(&w.store, &env, &overdue, 0, 10, later).expect("page");
     assert!(late.iter().any(|i| i.id == urgent.id && i.left_secs.is_some_and(|l| l < 0)));
     assert_eq!(queue::count(&w.store, &overdue, later).expect("count"), late.len() as u64);
+    // Searching the queue: words of the description (trigram index), or two characters.
+    let find = |text: &str| {
+        let f = QueueFilter { text: Some(text.into()), ..QueueFilter::default() };
+        queue::page(&w.store, &env, &f, 0, 10, later)
+            .expect("page")
+            .into_iter()
+            .map(|i| i.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(find("不省人事"), vec![urgent.id]);
+    assert_eq!(find("垃圾"), vec![normal.id]);
+    assert!(find("查无此事").is_empty());
 }
 
 #[test]
@@ -364,4 +376,39 @@ proptest! {
             "SELECT due_ms, budget_secs FROM requests WHERE id = ?1", [&o.id], |r| Ok((r.get(0)?, r.get(1)?))).expect("row");
         prop_assert_eq!(cached, fresh, "recomputed at {}", now);
     }
+}
+
+#[test]
+fn check_ins_are_made_once_per_resident_and_period_with_the_same_id_on_every_device() {
+    let mut a = World::new();
+    let alone = a.resident("孙桂英", &["独居老人"]);
+    a.resident("周明", &[]);
+    let day = monday_morning().date_naive();
+    let normal = Env::of(&a.store).expect("env").policy("welfare_check", Priority::Normal);
+    assert_eq!(
+        normal.resolution,
+        crate::sla::Budget::WorkingDays(1),
+        "the seeded welfare policy parses"
+    );
+    // Lockdown only: nothing in normal working.
+    let r = requests::checkins::generate(&mut a.ctx(), day).expect("generate");
+    assert_eq!((r.created, r.skipped_rules.len()), (0, 1));
+    refdata::set_mode(&mut a.ctx(), Mode::Lockdown).expect("lockdown");
+    let r = requests::checkins::generate(&mut a.ctx(), day).expect("generate");
+    assert_eq!(r.created, 1);
+    let again = requests::checkins::generate(&mut a.ctx(), day).expect("again");
+    assert_eq!((again.created, again.existing), (0, 1), "generating twice makes nothing new");
+    let id = requests::checkins::checkin_id("elderly_alone_daily", &alone, &day.to_string());
+    let d = a.detail(&id);
+    assert_eq!((d.category.as_str(), d.status), ("welfare_check", Status::New));
+    // Its own deadline: the welfare policy (8 hours in lockdown), not the general 48 hours.
+    assert_eq!(d.sla.resolution.budget_secs, 8 * 3600, "{:?}", d.sla.resolution);
+    assert_eq!(d.sla.resolution.status, crate::sla::ClockStatus::NotStarted);
+    requests::act(&mut a.ctx(), &id, Step::Accept).expect("accept");
+    assert_eq!(a.detail(&id).sla.resolution.status, crate::sla::ClockStatus::Running);
+    // Another laptop, same resident id (synced roster), same day: the same request id.
+    assert_eq!(id, requests::checkins::checkin_id("elderly_alone_daily", &alone, &day.to_string()));
+    let next =
+        requests::checkins::generate(&mut a.ctx(), day.succ_opt().expect("day")).expect("next day");
+    assert_eq!(next.created, 1, "a new day, a new call");
 }

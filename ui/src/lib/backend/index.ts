@@ -6,6 +6,7 @@ import type {
   AreaOption,
   BulkOutcome,
   Category,
+  CheckinReport,
   Mode,
   NewRequest,
   Outcome,
@@ -101,6 +102,7 @@ export const api = {
     call<Outcome>('request_priority', { id, priority, reason }),
   requestMerge: (duplicate: string, keep: string) => call<Outcome>('request_merge', { duplicate, keep }),
   areas: () => call<AreaOption[]>('areas'),
+  checkinsGenerate: () => call<CheckinReport>('checkins_generate'),
   districtMode: () => call<Mode>('district_mode'),
   districtModeSet: (mode: Mode) => call<number>('district_mode_set', { mode }),
 };

@@ -130,6 +130,7 @@ mod tests {
                 ("psychological", Level::High),
                 ("consultation", Level::Low),
                 ("medicine", Level::High),
+                ("welfare_check", Level::Normal),
                 ("other", Level::Normal),
             ]
         );

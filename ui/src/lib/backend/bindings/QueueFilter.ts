@@ -16,4 +16,8 @@ status: Status | null,
 /**
  * Only work whose running clock is past its due.
  */
-overdue: boolean, };
+overdue: boolean, 
+/**
+ * Words of the description or the resident's name.
+ */
+text: string | null, };

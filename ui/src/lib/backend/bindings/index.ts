@@ -8,6 +8,7 @@ export type { BatchSummary } from "./BatchSummary";
 export type { BulkOutcome } from "./BulkOutcome";
 export type { Category } from "./Category";
 export type { Channel } from "./Channel";
+export type { CheckinReport } from "./CheckinReport";
 export type { ClockState } from "./ClockState";
 export type { ClockStatus } from "./ClockStatus";
 export type { ColumnPreview } from "./ColumnPreview";
