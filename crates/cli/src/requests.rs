@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use jiayuan_core::requests::queue::{self, QueueFilter};
 use jiayuan_core::requests::refdata::{self, Env};
-use jiayuan_core::requests::{self, Channel, NewRequest, Priority, Satisfaction, Status, Step};
-use jiayuan_core::sla::Mode;
+use jiayuan_core::requests::{
+    self, edit, triage, Channel, NewRequest, Priority, Satisfaction, Status, Step,
+};
+use jiayuan_core::sla::{DayKind, Mode};
 use jiayuan_core::{chrono, chrono_tz};
 use jiayuan_core::{Actor, Clock, Ctx, SystemClock};
 
@@ -89,6 +91,37 @@ pub enum RequestsCmd {
     },
     /// The categories and their questions.
     Categories,
+    /// Add or replace a category from a JSON file
+    /// (`{"key","label_zh","label_en","base","questions":[…],"sort"}`).
+    CategorySet {
+        file: PathBuf,
+        /// Hide it from intake (requests already made keep it).
+        #[arg(long)]
+        inactive: bool,
+    },
+    /// Set a category's deadlines for a priority in a mode from a JSON policy file, or
+    /// `default` to go back to the 12345 tiers. Open requests are recomputed.
+    PolicySet {
+        category: String,
+        priority: String,
+        mode: String,
+        policy: String,
+    },
+    /// The holidays and make-up working days of a year.
+    CalendarList {
+        #[arg(long)]
+        year: Option<i32>,
+    },
+    /// Mark a day as a holiday or a make-up working day (调休). Open requests are recomputed.
+    CalendarSet {
+        date: String,
+        kind: String,
+        name: String,
+    },
+    /// Make a day ordinary again.
+    CalendarUnset {
+        date: String,
+    },
     /// Switch the district between normal working and lockdown (24/7, tighter deadlines).
     Mode {
         mode: String,
@@ -149,6 +182,18 @@ pub struct AddArgs {
     attachments: Vec<PathBuf>,
     #[arg(long)]
     json: bool,
+}
+
+fn mode_of(s: &str) -> Result<Mode, Failure> {
+    match s {
+        "normal" => Ok(Mode::Normal),
+        "lockdown" => Ok(Mode::Lockdown),
+        _ => Err(usage("the mode is normal or lockdown")),
+    }
+}
+
+fn date_of(s: &str) -> Result<chrono::NaiveDate, Failure> {
+    s.parse().map_err(|_| usage(format!("“{s}” is not a date (YYYY-MM-DD)")))
 }
 
 fn priority(s: &str) -> Result<Priority, Failure> {
@@ -332,12 +377,57 @@ pub fn run(db: Option<PathBuf>, cmd: RequestsCmd) -> Result<(), Failure> {
                 println!("{:<18} {:<7} {} / {}", c.key, c.base.as_str(), c.label_zh, c.label_en);
             }
         }
-        RequestsCmd::Mode { mode } => {
-            let m = match mode.as_str() {
-                "normal" => Mode::Normal,
-                "lockdown" => Mode::Lockdown,
-                _ => return Err(usage("the mode is normal or lockdown")),
+        RequestsCmd::CategorySet { file, inactive } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
+            let def: triage::CategoryDef = serde_json::from_str(&text)
+                .map_err(|e| usage(format!("{} is not a category: {e}", file.display())))?;
+            let key = def.key.clone();
+            edit::set_category(&mut ctx, def, !inactive)?;
+            println!("category {key} saved");
+        }
+        RequestsCmd::PolicySet { category, priority: p, mode, policy } => {
+            let mode = mode_of(&mode)?;
+            let policy = if policy == "default" {
+                None
+            } else {
+                let text = std::fs::read_to_string(&policy)
+                    .map_err(|e| usage(format!("cannot read {policy}: {e}")))?;
+                Some(
+                    serde_json::from_str(&text)
+                        .map_err(|e| usage(format!("{policy} is not a policy: {e}")))?,
+                )
             };
+            let n = edit::set_policy(&mut ctx, &category, priority(&p)?, mode, policy)?;
+            println!("policy saved; clocks of {n} open requests recomputed");
+        }
+        RequestsCmd::CalendarList { year } => {
+            let year = year.unwrap_or_else(|| chrono::Datelike::year(&now.date_naive()));
+            for d in edit::calendar_days(ctx.store, year)? {
+                let kind = if d.kind == DayKind::Holiday { "holiday" } else { "workday" };
+                println!(
+                    "{}  {kind:<8} {}{}",
+                    d.date,
+                    d.name,
+                    if d.provisional { "  (provisional)" } else { "" }
+                );
+            }
+        }
+        RequestsCmd::CalendarSet { date, kind, name } => {
+            let kind = match kind.as_str() {
+                "holiday" => DayKind::Holiday,
+                "workday" => DayKind::Workday,
+                _ => return Err(usage("the kind is holiday or workday")),
+            };
+            let n = edit::set_calendar_day(&mut ctx, date_of(&date)?, Some((kind, &name)))?;
+            println!("{date} saved; clocks of {n} open requests recomputed");
+        }
+        RequestsCmd::CalendarUnset { date } => {
+            let n = edit::set_calendar_day(&mut ctx, date_of(&date)?, None)?;
+            println!("{date} is an ordinary day; clocks of {n} open requests recomputed");
+        }
+        RequestsCmd::Mode { mode } => {
+            let m = mode_of(&mode)?;
             let n = refdata::set_mode(&mut ctx, m)?;
             println!("district mode {mode}; clocks of {n} open requests recomputed");
         }

@@ -11,6 +11,7 @@ pub mod checkins;
 pub mod commands;
 pub mod demo;
 mod derive;
+pub mod edit;
 pub mod lifecycle;
 pub mod queue;
 pub mod read;
