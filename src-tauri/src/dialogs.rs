@@ -36,6 +36,7 @@ fn dialog(purpose: FilePurpose) -> AsyncFileDialog {
             .set_title("保存名单模板 / Save the roster template")
             .set_file_name("居民名单模板.xlsx")
             .add_filter("Excel (xlsx)", &["xlsx"]),
+        FilePurpose::Attachment => d.set_title("选择附件 / Choose a file to attach"),
         FilePurpose::Residents => d
             .set_title("导出居民名单 / Export residents")
             .set_file_name("居民名单.xlsx")
@@ -54,7 +55,7 @@ pub async fn pick(app: &AppHandle, purpose: FilePurpose) -> Result<Option<String
             d = d.set_parent(w);
         }
         let chosen: Chosen = match purpose {
-            FilePurpose::Roster => Box::pin(d.pick_file()),
+            FilePurpose::Roster | FilePurpose::Attachment => Box::pin(d.pick_file()),
             _ => Box::pin(d.save_file()),
         };
         let _ = tx.try_send(chosen);

@@ -372,7 +372,8 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
     step(r, "accept_again", Step::Accept);
     step(r, "return", Step::Return { reason: "该楼栋不在本网格".into() });
     // A second call about the same thing, merged into the first.
-    let again = NewRequest { description: "父亲胸口痛，能不能派车".into(), ..input };
+    let again =
+        NewRequest { description: "父亲胸口痛，能不能派车".into(), ..input.clone() };
     let dup = r.rec(
         "intake_dup",
         "request_create",
@@ -401,6 +402,22 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
     let made = r.rec("checkins", "checkins_generate", json!({}), desk.checkins_generate());
     assert!(made.created > 0, "the weekly visits of disabled residents");
     r.rec("queue_after_checkins", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
+    // Intake with a file kept beside the request.
+    let photo = "/fixtures/处方.jpg".to_owned();
+    r.dialog("pick_attachment", "attachment", &photo);
+    let attached = NewRequest { attachments: vec![photo], ..input.clone() };
+    let made = r.rec(
+        "intake_create_attached",
+        "request_create",
+        json!({ "request": attached }),
+        desk.request_create(attached.clone()),
+    );
+    r.rec(
+        "detail_attached",
+        "request_detail",
+        json!({ "id": made.id }),
+        desk.request_detail(&made.id),
+    );
 }
 
 #[test]

@@ -160,4 +160,24 @@ export default [
       await t.noMisses([]);
     },
   },
+  {
+    name: 'requests: a file is attached at intake and shown with the request',
+    async run(t) {
+      await queue(t, ['queue_after_checkins']);
+      await t.ipc('prefer', ['app_info_demo', 'queue_after_checkins', 'detail_attached']);
+      await t.id('new-request').click();
+      await t.visible('intake');
+      await t.id('intake-search').fill(t.call('intake_search').args.query.text);
+      await t.id('intake-pick').first().click();
+      await t.id('intake-category').selectOption('medicine');
+      await t.id('intake-description').fill(t.call('intake_create_attached').args.request.description);
+      await t.until(async () => (await t.text('intake-proposed')) === '紧急', 'proposed');
+      await t.id('intake-attach').click();
+      await t.until(async () => (await t.text('intake-attachment')).includes('处方.jpg'), 'attached');
+      await t.id('intake-save').click();
+      await t.gone('intake');
+      await t.until(async () => (await t.text('request-attachments')).includes('处方.jpg'), 'shown with the request');
+      await t.noMisses([]);
+    },
+  },
 ];

@@ -312,4 +312,6 @@ pub enum FilePurpose {
     Template,
     /// Save residents as a spreadsheet (xlsx or csv).
     Residents,
+    /// Open any file to keep with a request (a photo of a prescription, a letter).
+    Attachment,
 }

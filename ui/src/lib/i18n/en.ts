@@ -432,6 +432,7 @@ export const en: Record<MessageKey, string> = {
   'ev.mark_duplicate': 'Merged as a duplicate',
   'ev.merged': 'Merged another request in',
   'ev.priority': 'Priority changed',
+  'in.attach': 'Attach a file',
   'in.title': 'New request',
   'in.resident': 'Resident',
   'in.residentSearch': 'Search a name, phone digits or an address',

@@ -431,6 +431,7 @@ export const zhCN = {
   'ev.mark_duplicate': '合并为重复',
   'ev.merged': '合并了另一件诉求',
   'ev.priority': '调整优先级',
+  'in.attach': '添加附件',
   'in.title': '登记诉求',
   'in.resident': '居民',
   'in.residentSearch': '搜索姓名、电话尾号或地址',
