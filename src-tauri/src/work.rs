@@ -105,7 +105,8 @@ pub async fn district_mode_set(desk: DeskState<'_>, mode: Mode) -> Reply<usize> 
 }
 
 /// Every minute, asks the desk which requests crossed an escalation threshold and notifies
-/// each (request, level) once per run of the app.
+/// each (request, level) once per run of the app, and makes the day's welfare check-ins when
+/// some are due.
 pub fn watch_escalations(app: AppHandle, desk: Arc<Desk>) {
     tauri::async_runtime::spawn(async move {
         let mut told: HashSet<(String, Escalation)> = HashSet::new();
@@ -138,6 +139,19 @@ pub fn watch_escalations(app: AppHandle, desk: Arc<Desk>) {
                         tracing::warn!(error = %e, "could not show a notification");
                     }
                 }
+            }
+            // A new day (or a new rule, or lockdown declared) makes its check-ins by itself.
+            let d = Arc::clone(&desk);
+            if let Ok(Ok(Some(r))) =
+                tauri::async_runtime::spawn_blocking(move || d.checkins_due()).await
+            {
+                tracing::info!(created = r.created, "welfare check-ins made");
+                let _ = app
+                    .notification()
+                    .builder()
+                    .title("今日探访已生成 · Today's check-ins")
+                    .body(format!("{} 件 · {} made", r.created, r.created))
+                    .show();
             }
             tokio::time::sleep(Duration::from_secs(60)).await;
         }

@@ -43,8 +43,18 @@ fn http(
     path: &str,
     body: Option<&Value>,
 ) -> std::io::Result<(u16, Value)> {
+    http_within(port, method, path, body, Duration::from_secs(120))
+}
+
+fn http_within(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    patience: Duration,
+) -> std::io::Result<(u16, Value)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+    stream.set_read_timeout(Some(patience))?;
     let body = body.map(Value::to_string).unwrap_or_default();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
@@ -239,9 +249,27 @@ impl App {
     }
 
     /// Moves and resizes the window as a person dragging it would.
+    ///
+    /// Under Xvfb there is no window manager, and WebKitWebDriver sometimes never answers a
+    /// resize it has carried out (seen once in twenty runs): the reply is waited for 15 s, and
+    /// the caller checks the effect (the saved state, the reopened window) instead.
     pub fn set_rect(&self, x: i64, y: i64, width: i64, height: i64) {
         let rect = json!({"x": x, "y": y, "width": width, "height": height});
-        self.cmd("POST", "/window/rect", Some(rect));
+        let path = format!("/session/{}/window/rect", self.session);
+        match http_within(self.port, "POST", &path, Some(&rect), Duration::from_secs(15)) {
+            Ok((status, v)) => {
+                assert!(status < 300, "WebDriver POST {path} answered {status}: {v}")
+            }
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                eprintln!(
+                    "WebDriver did not answer the resize within 15 s; checking its effect instead"
+                );
+            }
+            Err(e) => panic!("WebDriver POST {path}: {e}"),
+        }
     }
 
     /// Saves a PNG of the window's page. Waits 0.3 s first: the driver's picture can be a
@@ -268,7 +296,8 @@ impl Drop for App {
         // process is waited for, and killed if it lingers.
         let app = children(self.driver.id());
         if !self.session.is_empty() {
-            let _ = http(self.port, "DELETE", &format!("/session/{}", self.session), None);
+            let path = format!("/session/{}", self.session);
+            let _ = http_within(self.port, "DELETE", &path, None, Duration::from_secs(15));
         }
         let deadline = Instant::now() + Duration::from_secs(10);
         while app.iter().any(|pid| alive(*pid)) && Instant::now() < deadline {

@@ -164,6 +164,11 @@ pub struct AddArgs {
     /// The resident's id (see `jiayuan residents search`).
     #[arg(long)]
     resident: Option<String>,
+    /// Someone not on the roster, added with the request (needs --phone).
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    phone: Option<String>,
     /// phone, walk_in, wechat, hotline_12345 or api
     #[arg(long, default_value = "phone")]
     channel: String,
@@ -274,7 +279,18 @@ pub fn run(db: Option<PathBuf>, cmd: RequestsCmd) -> Result<(), Failure> {
                     a.channel
                 ))
             })?;
+            let new_person = match (&a.resident, a.name) {
+                (None, Some(name)) => Some(requests::NewPerson {
+                    name,
+                    phone: a.phone,
+                    id_number: None,
+                    address: a.address.clone(),
+                }),
+                (Some(_), Some(_)) => return Err(usage("give --resident or --name, not both")),
+                _ => None,
+            };
             let input = NewRequest {
+                new_person,
                 resident_id: a.resident,
                 category: a.category,
                 description: a.description,

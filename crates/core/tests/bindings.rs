@@ -14,7 +14,7 @@ use jiayuan_core::requests::commands::Outcome;
 use jiayuan_core::requests::queue::{QueueFilter, QueueItem};
 use jiayuan_core::requests::read::{RequestDetail, TimelineEntry};
 use jiayuan_core::requests::refdata::Category;
-use jiayuan_core::requests::{Action, Channel, NewRequest, Satisfaction, Status, Step};
+use jiayuan_core::requests::{Action, Channel, NewPerson, NewRequest, Satisfaction, Status, Step};
 use jiayuan_core::sla::{
     Active, ClockState, ClockStatus, Counting, Escalation, Mode, Priority, SlaState,
 };
@@ -73,6 +73,7 @@ fn generate(dir: &Path) {
         RequestDetail,
         TimelineEntry,
         NewRequest,
+        NewPerson,
         Step,
         Outcome,
         Category,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use jiayuan_core::desk::work::PreviewRequest;
 use jiayuan_core::desk::*;
 use jiayuan_core::requests::queue::QueueFilter;
-use jiayuan_core::requests::{Channel, NewRequest, Priority, Status, Step};
+use jiayuan_core::requests::{Channel, NewPerson, NewRequest, Priority, Status, Step};
 use jiayuan_core::{CoreError, ManualClock};
 use jiayuan_testkit::{realistic_roster, to_xlsx, RosterOptions, Sheet, Workbook};
 use serde::Serialize;
@@ -414,6 +414,44 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
     );
     r.rec(
         "detail_attached",
+        "request_detail",
+        json!({ "id": made.id }),
+        desk.request_detail(&made.id),
+    );
+    // Someone not on the roster, added with the request.
+    let preview = PreviewRequest {
+        resident_id: None,
+        category: "medicine".into(),
+        description: "降压药吃完了，儿女在外地".into(),
+        lang: "zh-CN".into(),
+    };
+    r.rec(
+        "preview_new_person",
+        "request_preview",
+        json!({ "preview": preview }),
+        desk.request_preview(&preview),
+    );
+    let walk_in = NewRequest {
+        resident_id: None,
+        new_person: Some(NewPerson {
+            name: "马大爷".into(),
+            phone: Some("13912345678".into()),
+            id_number: None,
+            address: Some("5幢1单元402".into()),
+        }),
+        category: "medicine".into(),
+        description: "降压药吃完了，儿女在外地".into(),
+        channel: Some(Channel::Phone),
+        ..NewRequest::default()
+    };
+    let made = r.rec(
+        "intake_new_person",
+        "request_create",
+        json!({ "request": walk_in }),
+        desk.request_create(walk_in.clone()),
+    );
+    r.rec(
+        "detail_new_person",
         "request_detail",
         json!({ "id": made.id }),
         desk.request_detail(&made.id),

@@ -180,4 +180,25 @@ export default [
       await t.noMisses([]);
     },
   },
+  {
+    name: 'requests: someone not on the roster is added with the request',
+    async run(t) {
+      await queue(t, ['queue_after_checkins']);
+      await t.ipc('prefer', ['app_info_demo', 'queue_after_checkins', 'detail_new_person']);
+      await t.id('new-request').click();
+      await t.visible('intake');
+      const p = t.call('intake_new_person').args.request;
+      await t.id('intake-add-person').click();
+      await t.id('person-name').fill(p.new_person.name);
+      await t.id('person-phone').fill(p.new_person.phone);
+      await t.id('person-address').fill(p.new_person.address);
+      await t.id('intake-category').selectOption(p.category);
+      await t.id('intake-description').fill(p.description);
+      await t.until(async () => !(await t.id('intake-save').isDisabled()), 'ready');
+      await t.id('intake-save').click();
+      await t.gone('intake');
+      await t.until(async () => (await t.text('request-panel')).includes(p.new_person.name), 'the new person named');
+      await t.noMisses([]);
+    },
+  },
 ];

@@ -214,6 +214,21 @@ impl Desk {
         self.write(|ctx| requests::merge(ctx, duplicate, keep))
     }
 
+    /// Makes today's check-ins when some are still to be made (the shell asks every minute,
+    /// so a new day's calls appear by themselves); `None` when there was nothing to do. The
+    /// demo store is left as it was built.
+    pub fn checkins_due(&self) -> Result<Option<crate::requests::checkins::CheckinReport>> {
+        let now = self.clock.now();
+        let (missing, demo) = self.read(|store, _| {
+            let today = crate::requests::checkins::today(store, now)?;
+            Ok((crate::requests::checkins::missing(store, today)?, store.device().is_demo))
+        })?;
+        if missing == 0 || demo {
+            return Ok(None);
+        }
+        self.checkins_generate().map(Some)
+    }
+
     /// Makes today's welfare check-ins (in the district's time zone).
     pub fn checkins_generate(&self) -> Result<crate::requests::checkins::CheckinReport> {
         let now = self.clock.now();

@@ -90,6 +90,30 @@ pub fn checkin_id(rule: &str, resident: &str, period: &str) -> String {
     uuid::Uuid::new_v5(&NAMESPACE, format!("{rule}|{resident}|{period}").as_bytes()).to_string()
 }
 
+/// How many check-ins of `date` are still to be made: the app asks before it writes, so a
+/// day already done costs no operation.
+pub fn missing(store: &Store, date: NaiveDate) -> Result<u64> {
+    let env = Env::of(store)?;
+    let mut n = 0u64;
+    for rule in rules_in(store.conn())?.into_iter().filter(|r| r.active) {
+        if rule.lockdown_only && env.mode != Mode::Lockdown {
+            continue;
+        }
+        let prefix = format!("{}|", rule.key);
+        let suffix = format!("|{}", period(rule.every, date));
+        let count: i64 = store.conn().query_row(
+            "SELECT count(*) FROM residents r
+             JOIN resident_tags rt ON rt.resident_rid = r.rid JOIN tags t ON t.id = rt.tag_id
+             WHERE t.key = ?1 AND r.deleted = 0
+               AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.checkin_key = ?2 || r.id || ?3)",
+            rusqlite::params![rule.tag, prefix, suffix],
+            |r| r.get(0),
+        )?;
+        n += count as u64;
+    }
+    Ok(n)
+}
+
 /// Makes the check-ins due on `date` (in the district's calendar) for every active rule.
 pub fn generate(ctx: &mut Ctx<'_>, date: NaiveDate) -> Result<CheckinReport> {
     ctx.write(|w| {

@@ -136,9 +136,32 @@ fn area_rid_of(w: &Write<'_>, area_id: &str) -> Result<i64> {
 
 /// Takes a request in: triage proposes a priority with its reasons, likely duplicates are
 /// flagged, and the accept clock starts.
-pub fn create(ctx: &mut Ctx<'_>, input: NewRequest) -> Result<Outcome> {
+pub fn create(ctx: &mut Ctx<'_>, mut input: NewRequest) -> Result<Outcome> {
     let description = text("the description", &input.description)?;
+    let person = match input.new_person.take() {
+        Some(p) if input.resident_id.is_some() => {
+            return Err(CoreError::NotAllowed(format!(
+                "choose the resident found or add {}, not both",
+                p.name
+            )))
+        }
+        Some(p) => {
+            let mut draft = crate::residents::ResidentDraft {
+                name: p.name.trim().to_owned(),
+                phone: p.phone,
+                id_number: p.id_number,
+                address: p.address.filter(|a| !a.trim().is_empty()),
+                ..Default::default()
+            };
+            crate::residents::validate(&mut draft, ctx.clock.now().date_naive())?;
+            Some(draft)
+        }
+        None => None,
+    };
     ctx.write(|w| {
+        if let Some(draft) = &person {
+            input.resident_id = Some(crate::residents::create_in(w, draft)?);
+        }
         let category = refdata::category(w.tx(), &input.category)?;
         let (resident_area, tags) = match &input.resident_id {
             Some(rid) => {

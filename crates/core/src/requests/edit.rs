@@ -88,6 +88,9 @@ pub fn set_policy(
 ) -> Result<usize> {
     ctx.write(|w| {
         refdata::category(w.tx(), category)?;
+        if let Some(p) = &policy {
+            p.validate().map_err(|e| CoreError::Invalid(e.to_string()))?;
+        }
         let mode_s = refdata::mode_str(mode);
         match &policy {
             Some(p) => {

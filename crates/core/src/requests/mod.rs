@@ -75,8 +75,10 @@ pub enum Satisfaction {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct NewRequest {
     /// The resident asking, found by search; `None` for someone not on the roster (the
-    /// description then says who).
+    /// description then says who, or `new_person` adds them).
     pub resident_id: Option<String>,
+    /// Someone not on the roster, added to it in the same transaction as the request.
+    pub new_person: Option<NewPerson>,
     pub category: String,
     pub description: String,
     pub channel: Option<Channel>,
@@ -91,6 +93,15 @@ pub struct NewRequest {
     /// The official's priority when it differs from the proposal; needs `override_reason`.
     pub priority: Option<Priority>,
     pub override_reason: Option<String>,
+}
+
+/// A person added at intake: a name and a phone or identity number, so they can be found again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct NewPerson {
+    pub name: String,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+    pub address: Option<String>,
 }
 
 /// A lifecycle step with what it needs.

@@ -393,9 +393,12 @@ fn check_ins_are_made_once_per_resident_and_period_with_the_same_id_on_every_dev
     // Lockdown only: nothing in normal working.
     let r = requests::checkins::generate(&mut a.ctx(), day).expect("generate");
     assert_eq!((r.created, r.skipped_rules.len()), (0, 1));
+    assert_eq!(requests::checkins::missing(&a.store, day).expect("missing"), 0);
     refdata::set_mode(&mut a.ctx(), Mode::Lockdown).expect("lockdown");
+    assert_eq!(requests::checkins::missing(&a.store, day).expect("missing"), 1);
     let r = requests::checkins::generate(&mut a.ctx(), day).expect("generate");
     assert_eq!(r.created, 1);
+    assert_eq!(requests::checkins::missing(&a.store, day).expect("missing"), 0);
     let again = requests::checkins::generate(&mut a.ctx(), day).expect("again");
     assert_eq!((again.created, again.existing), (0, 1), "generating twice makes nothing new");
     let id = requests::checkins::checkin_id("elderly_alone_daily", &alone, &day.to_string());
@@ -411,4 +414,36 @@ fn check_ins_are_made_once_per_resident_and_period_with_the_same_id_on_every_dev
     let next =
         requests::checkins::generate(&mut a.ctx(), day.succ_opt().expect("day")).expect("next day");
     assert_eq!(next.created, 1, "a new day, a new call");
+}
+
+#[test]
+fn someone_not_on_the_roster_is_added_with_their_request_in_one_transaction() {
+    let mut w = World::new();
+    let before = ops_and_audits(&w.store);
+    let person = |phone: Option<&str>| requests::NewPerson {
+        name: "马大爷".into(),
+        phone: phone.map(str::to_owned),
+        id_number: None,
+        address: Some("5幢1单元402".into()),
+    };
+    let input = |phone| NewRequest {
+        category: "medicine".into(),
+        description: "降压药吃完了".into(),
+        new_person: Some(person(phone)),
+        ..NewRequest::default()
+    };
+    let err = requests::create(&mut w.ctx(), input(None)).expect_err("no way to find him again");
+    assert!(err.to_string().contains("phone"), "{err}");
+    assert_eq!(ops_and_audits(&w.store), before, "nothing written");
+    let o = requests::create(&mut w.ctx(), input(Some("13912345678"))).expect("created");
+    let d = w.detail(&o.id);
+    assert_eq!(d.resident_name.as_deref(), Some("马大爷"));
+    let found = crate::residents::search(&w.store, "马大爷", 5).expect("search");
+    assert_eq!(found.len(), 1, "he is on the roster now");
+    let after = ops_and_audits(&w.store);
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (2, 2),
+        "the resident's and the request's"
+    );
 }

@@ -24,7 +24,7 @@ use crate::write::AuditEntry;
 use writer::{Change, Writer};
 
 /// Validates what a person typed for a new or edited resident, with the importer's rules.
-fn validate(d: &mut ResidentDraft, today: chrono::NaiveDate) -> Result<()> {
+pub(crate) fn validate(d: &mut ResidentDraft, today: chrono::NaiveDate) -> Result<()> {
     // The same name rules as an import, so a typed-in 王　芳 matches an imported 王芳.
     d.name = crate::identity::clean_name(&d.name);
     if d.name.is_empty() {
@@ -53,32 +53,35 @@ fn validate(d: &mut ResidentDraft, today: chrono::NaiveDate) -> Result<()> {
 /// Adds one resident (typed in by an official).
 pub fn create(ctx: &mut Ctx<'_>, mut draft: ResidentDraft) -> Result<Resident> {
     validate(&mut draft, ctx.clock.now().date_naive())?;
-    let id = ctx.write(|w| {
-        if writer::stored_by_key(w.tx(), &draft)?.is_some() {
-            return Err(CoreError::Invalid(
-                "a resident with this identity number (or this name and phone) already exists"
-                    .into(),
-            ));
-        }
-        let mut wr = Writer::default();
-        let id = wr.insert(w, &draft, None)?;
-        let row = writer::row_json(w.tx(), &id)?;
-        let op = w.emit(
-            "residents.create",
-            &json!({ "residents": [row], "areas": wr.areas.created, "tags": wr.tags.created }),
-        )?;
-        w.audit(AuditEntry {
-            action: "resident.create".into(),
-            entity: "resident".into(),
-            entity_ids: vec![id.clone()],
-            after: Some(row),
-            op_id: Some(op.op_id),
-            subjects: vec![id.clone()],
-            ..AuditEntry::default()
-        })?;
-        Ok(id)
-    })?;
+    let id = ctx.write(|w| create_in(w, &draft))?;
     get(ctx.store, &id)?.ok_or_else(|| CoreError::Internal("created resident not found".into()))
+}
+
+/// The resident creation inside another command's transaction (a request taken in for
+/// someone not yet on the roster). `draft` is validated already.
+pub(crate) fn create_in(w: &mut crate::write::Write<'_>, draft: &ResidentDraft) -> Result<String> {
+    if writer::stored_by_key(w.tx(), draft)?.is_some() {
+        return Err(CoreError::Invalid(
+            "a resident with this identity number (or this name and phone) already exists".into(),
+        ));
+    }
+    let mut wr = Writer::default();
+    let id = wr.insert(w, draft, None)?;
+    let row = writer::row_json(w.tx(), &id)?;
+    let op = w.emit(
+        "residents.create",
+        &json!({ "residents": [row], "areas": wr.areas.created, "tags": wr.tags.created }),
+    )?;
+    w.audit(AuditEntry {
+        action: "resident.create".into(),
+        entity: "resident".into(),
+        entity_ids: vec![id.clone()],
+        after: Some(row),
+        op_id: Some(op.op_id),
+        subjects: vec![id.clone()],
+        ..AuditEntry::default()
+    })?;
+    Ok(id)
 }
 
 /// An edit of one resident: `Some(None)` clears a field, `None` leaves it.

@@ -1,5 +1,12 @@
 //! A request's clocks, computed from its events: nothing is counted as it happens, so the
 //! answer is the same after a sync delivers events late, or a policy changes.
+//!
+//! Three clocks per round: accept runs from intake (or the reopening) to acceptance (签收);
+//! first response from acceptance to work started or resolved; resolution from acceptance to
+//! resolved. A pause (waiting for the resident, for another agency) stops whichever of them
+//! run until it is resumed; a second pause while paused and a resume while running change
+//! nothing. Closing or cancelling (rejected, merged as a duplicate) stops every clock. A
+//! transfer is not an event here: it never restarts a clock; only a reopen does.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -7,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::calendar::{Calendar, Counting};
 use super::policy::{Budget, Mode, Policy};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What happened to a request, as far as its clocks care. Ordered only so that events of the
+/// same instant and id still sort one way (see [`evaluate`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SlaEventKind {
     Created,
@@ -68,13 +77,16 @@ pub struct ClockState {
 }
 
 impl ClockState {
+    /// The share of the budget used: 1.0 at the due time, above it when late. A budget of
+    /// nothing is at its due until a second is used, then infinitely late.
     pub fn fraction(&self) -> f64 {
         if self.budget_secs <= 0 {
-            return 0.0;
+            return if self.used_secs > 0 { f64::INFINITY } else { 1.0 };
         }
         self.used_secs as f64 / self.budget_secs as f64
     }
 
+    /// Counted seconds left; negative once overdue.
     pub fn left_secs(&self) -> i64 {
         self.budget_secs - self.used_secs
     }
@@ -104,6 +116,7 @@ pub enum Escalation {
     Street,
 }
 
+/// The level for a share of the budget used; each threshold belongs to the higher level.
 pub fn escalation(fraction: f64) -> Escalation {
     match fraction {
         f if f >= 2.0 => Escalation::Street,
@@ -134,8 +147,21 @@ impl SlaState {
         }
     }
 
+    /// The escalation of the clock the request waits on (none when it waits on nothing).
     pub fn escalation(&self) -> Escalation {
         self.active_clock().map_or(Escalation::None, |c| escalation(c.fraction()))
+    }
+
+    /// The queue's order: when the active clock runs out (in the past once overdue). `None`
+    /// for a paused request, whose due moves as long as it waits (the store keeps those
+    /// apart), and for one that waits on nothing.
+    pub fn sort_key(&self) -> Option<DateTime<Utc>> {
+        if self.paused {
+            return None;
+        }
+        self.active_clock()
+            .filter(|c| matches!(c.status, ClockStatus::Running | ClockStatus::Overdue))
+            .and_then(|c| c.due_at)
     }
 }
 
@@ -179,7 +205,8 @@ fn round_of(sorted: &[SlaEvent]) -> Round {
                 }
                 close_pause(&mut r, e.at);
             }
-            SlaEventKind::Paused { reason } if !paused => {
+            // Once resolved there is nothing left to pause.
+            SlaEventKind::Paused { reason } if !paused && r.resolved.is_none() => {
                 r.pauses.push((e.at, None));
                 r.pause_reason = Some(reason.clone());
             }
@@ -266,50 +293,39 @@ fn clock(
         }
         return state;
     };
-    let stop = finish.or(ended).map_or(now, |f| f.min(now).max(begin));
-    let stretches = running(begin, Some(stop), &round.pauses);
-    state.used_secs = stretches
+    let stop = finish.or(ended).unwrap_or(now).min(now).max(begin);
+    state.used_secs = running(begin, Some(stop), &round.pauses)
         .iter()
         .map(|(s, e)| calendar.open_secs_between(*s, e.unwrap_or(stop), counting))
         .sum();
-    // The due instant: walk the running stretches (open-ended past `stop` while the clock
-    // still runs) until the budget is spent.
-    let open_end = finish.is_none() && ended.is_none();
-    let all = running(begin, if open_end { None } else { Some(stop) }, &round.pauses);
+    // The due instant: spend the budget over the running stretches. A live clock runs on past
+    // now unless a pause has begun; a finished one is projected on from where it stopped, so
+    // it keeps the due it had.
+    let live = finish.is_none() && ended.is_none();
+    let mut stretches = running(begin, if live { None } else { Some(stop) }, &round.pauses);
+    if !live {
+        stretches.push((stop, None));
+    }
     let mut left = budget_secs;
-    for (s, e) in &all {
-        let avail = e.map(|e| calendar.open_secs_between(*s, e, counting));
-        match avail {
+    for (s, e) in &stretches {
+        match e.map(|e| calendar.open_secs_between(*s, e, counting)) {
             Some(a) if a < left => left -= a,
             _ => {
                 state.due_at = Some(calendar.add_open_secs(*s, left, counting));
-                left = -1;
                 break;
             }
         }
     }
-    let paused_now = round.pauses.last().is_some_and(|p| p.1.is_none());
-    state.status = if finish.is_some() {
-        if state.used_secs <= budget_secs {
-            ClockStatus::Met
-        } else {
-            ClockStatus::Breached
-        }
-    } else if ended.is_some() {
-        ClockStatus::Stopped
-    } else if paused_now {
-        if left >= 0 {
-            state.due_at = None;
-        }
-        if state.used_secs > budget_secs {
-            ClockStatus::Overdue
-        } else {
-            ClockStatus::Paused
-        }
-    } else if state.used_secs > budget_secs {
-        ClockStatus::Overdue
-    } else {
-        ClockStatus::Running
+    let paused_now = live && round.pauses.last().is_some_and(|p| p.1.is_none());
+    let late = state.used_secs > budget_secs;
+    state.status = match (finish, ended) {
+        (Some(_), _) if late => ClockStatus::Breached,
+        (Some(_), _) => ClockStatus::Met,
+        (None, Some(_)) => ClockStatus::Stopped,
+        // Late stays late while paused, with the instant it ran out: that does not move.
+        _ if late => ClockStatus::Overdue,
+        _ if paused_now => ClockStatus::Paused,
+        _ => ClockStatus::Running,
     };
     if state.status == ClockStatus::Paused {
         state.due_at = None;
@@ -317,8 +333,10 @@ fn clock(
     state
 }
 
-/// The clocks of a request now. Events are sorted by (time, seq) first, so the order they
-/// arrived in does not matter.
+/// The clocks of a request now. Events are sorted by (time, seq, kind) first, so the order
+/// they arrived in does not matter. Only the current round counts: the last reopen starts
+/// every clock again (its accept clock from the reopening). Pauses stop whichever clocks run;
+/// closing or cancelling stops them all.
 pub fn evaluate(
     events: &[SlaEvent],
     policy: &Policy,
@@ -327,7 +345,7 @@ pub fn evaluate(
     now: DateTime<Utc>,
 ) -> SlaState {
     let mut sorted = events.to_vec();
-    sorted.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.seq.cmp(&b.seq)));
+    sorted.sort_by(|a, b| (a.at, &a.seq, &a.kind).cmp(&(b.at, &b.seq, &b.kind)));
     let r = round_of(&sorted);
     let f = Frame { round: &r, mode, calendar, now };
     let accept = clock(&f, r.start, r.accepted, policy.accept);

@@ -1,81 +1,58 @@
-//! Response deadlines, pure: calendars ([`calendar`]), policies per priority and mode
-//! ([`policy`]) and the clocks computed from a request's events ([`clock`]). No SQL and no I/O:
-//! the store, the command line, the server and the tests share these functions.
+//! Response deadlines, pure: calendars ([`calendar`]), the published public holidays
+//! ([`holidays`]), policies per priority and mode ([`policy`], the table of the 12345 tiers
+//! and lockdown lives there) and the clocks computed from a request's events ([`clock`]). No
+//! SQL and no I/O: the store, the command line, the server and the tests share these
+//! functions, and a clock is always recomputed from the events, never counted as it goes, so
+//! it is right after a sync or a policy change.
+//!
+//! Conventions every caller relies on:
+//! - business time is the district's wall clock (office hours on working days of its time
+//!   zone); continuous time is real elapsed seconds (24/7, emergency working);
+//! - a budget that runs out exactly at closing (or at the start of lunch) is due then, not when
+//!   the office next opens;
+//! - "N working days" is N times a working day's office seconds from the moment the clock
+//!   starts: the same time of day on the N-th working day after, or the close of the N-th
+//!   working day when the clock starts outside office hours;
+//! - escalation by the share of the budget used: 75 % warns the assignee, 100 % the grid lead
+//!   (网格长), 150 % the community, 200 % the street office.
 
 pub mod calendar;
 pub mod clock;
+pub mod holidays;
 pub mod policy;
+
+use chrono::{NaiveDate, NaiveTime, Weekday};
 
 pub use calendar::{BusinessHours, Calendar, CalendarDay, Counting, DayKind};
 pub use clock::{
     escalation, evaluate, Active, ClockState, ClockStatus, Escalation, SlaEvent, SlaEventKind,
     SlaState,
 };
+pub use holidays::{china_days, parse_days, validate_days};
 pub use policy::{default_policy, Budget, Mode, Policy, Priority};
 
+/// What is wrong with a calendar, its office hours, its holiday data or a policy, said so that
+/// the official editing it knows what to change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SlaError {
-    #[error("office hours: {0}")]
-    Hours(String),
-    #[error("the holiday calendar: {0}")]
-    Data(String),
-}
-
-const CHINA_DAYS: &str = include_str!("holidays_cn.txt");
-
-/// The published public holidays and make-up working days (see the data file's header for
-/// where they come from).
-pub fn china_days() -> Vec<CalendarDay> {
-    parse_days(CHINA_DAYS).expect("the embedded calendar parses (tested)")
-}
-
-/// Parses `DATE KIND NAME [provisional]` lines; `#` starts a comment.
-pub fn parse_days(text: &str) -> Result<Vec<CalendarDay>, SlaError> {
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or_default().trim();
-        if line.is_empty() {
-            continue;
-        }
-        let bad = |what: &str| SlaError::Data(format!("line {}: {what}: “{line}”", n + 1));
-        let mut parts = line.split_whitespace();
-        let date = parts.next().and_then(|d| d.parse().ok()).ok_or_else(|| bad("not a date"))?;
-        let kind = match parts.next() {
-            Some("holiday") => DayKind::Holiday,
-            Some("workday") => DayKind::Workday,
-            _ => return Err(bad("the kind is holiday or workday")),
-        };
-        let name = parts.next().ok_or_else(|| bad("no name"))?.to_owned();
-        let provisional = match parts.next() {
-            None => false,
-            Some("provisional") => true,
-            Some(_) => return Err(bad("only `provisional` may follow the name")),
-        };
-        out.push(CalendarDay { date, kind, name, provisional });
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_embedded_calendar_is_valid_and_covers_2026_with_2027_provisional() {
-        let days = china_days();
-        assert!(Calendar::new(chrono_tz::Asia::Shanghai, BusinessHours::default(), &days).is_ok());
-        let y = |year: i32| days.iter().filter(move |d| chrono::Datelike::year(&d.date) == year);
-        assert_eq!(y(2026).filter(|d| d.kind == DayKind::Holiday).count(), 33);
-        assert_eq!(y(2026).filter(|d| d.kind == DayKind::Workday).count(), 6);
-        assert!(y(2026).all(|d| !d.provisional));
-        assert!(y(2027).count() > 0 && y(2027).all(|d| d.provisional));
-    }
-
-    #[test]
-    fn bad_lines_are_named() {
-        let err = parse_days("2026-01-01 holiday 元旦\n2026-13-01 holiday x").expect_err("bad");
-        assert!(err.to_string().contains("line 2"), "{err}");
-        let twice = parse_days("2026-01-01 holiday 元旦\n2026-01-01 workday 元旦").expect("parses");
-        assert!(Calendar::new(chrono_tz::Asia::Shanghai, BusinessHours::default(), &twice).is_err());
-    }
+    #[error("office hours: opening ({open}) must be before closing ({close})")]
+    HoursOrder { open: NaiveTime, close: NaiveTime },
+    #[error(
+        "office hours: the lunch break {start}–{end} must begin after opening ({open}) and end before closing ({close})"
+    )]
+    LunchOutside { start: NaiveTime, end: NaiveTime, open: NaiveTime, close: NaiveTime },
+    #[error("the holiday calendar lists {date} twice; keep one entry for it")]
+    DuplicateDay { date: NaiveDate },
+    #[error(
+        "the holiday calendar marks {date} ({weekday}) as a make-up working day, but make-up days (调休) fall on a Saturday or Sunday; check the date"
+    )]
+    WorkdayOnWeekday { date: NaiveDate, weekday: Weekday },
+    #[error("the holiday calendar gives {date} no name; name the holiday it belongs to")]
+    UnnamedDay { date: NaiveDate },
+    #[error("the holiday calendar, line {line}: {problem}: “{text}”")]
+    BadLine { line: usize, problem: &'static str, text: String },
+    #[error("the deadline policy: the {clock} budget {problem}")]
+    BadBudget { clock: &'static str, problem: String },
+    #[error("“{0}” is not a priority: urgent, high, normal or low")]
+    UnknownPriority(String),
 }

@@ -26,6 +26,7 @@ export type { ImportReport } from "./ImportReport";
 export type { ImportRequest } from "./ImportRequest";
 export type { KeptField } from "./KeptField";
 export type { Mode } from "./Mode";
+export type { NewPerson } from "./NewPerson";
 export type { NewRequest } from "./NewRequest";
 export type { Outcome } from "./Outcome";
 export type { PreviewRequest } from "./PreviewRequest";
