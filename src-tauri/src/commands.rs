@@ -13,15 +13,15 @@ use tauri::State;
 
 use crate::Boot;
 
-type Reply<T> = Result<T, ApiError>;
-type DeskState<'a> = State<'a, Arc<Desk>>;
+pub(crate) type Reply<T> = Result<T, ApiError>;
+pub(crate) type DeskState<'a> = State<'a, Arc<Desk>>;
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError { code: "internal".into(), message: e.to_string() }
 }
 
 /// Runs a core call on the blocking pool, so the window never waits on SQLite.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     desk: &DeskState<'_>,
     f: impl FnOnce(&Desk) -> jiayuan_core::Result<T> + Send + 'static,
 ) -> Reply<T> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiayuan_core::desk::work::{AreaOption, BulkOutcome, PreviewRequest, QueuePage, TriagePreview};
-use jiayuan_core::desk::{ApiError, Desk};
+use jiayuan_core::desk::Desk;
 use jiayuan_core::requests::checkins::CheckinReport;
 use jiayuan_core::requests::commands::Outcome;
 use jiayuan_core::requests::queue::QueueFilter;
@@ -15,24 +15,10 @@ use jiayuan_core::requests::read::RequestDetail;
 use jiayuan_core::requests::refdata::Category;
 use jiayuan_core::requests::{NewRequest, Priority, Step};
 use jiayuan_core::sla::{Escalation, Mode};
-use tauri::{AppHandle, State};
+use tauri::AppHandle;
 use tauri_plugin_notification::NotificationExt;
 
-use crate::commands::internal;
-
-type Reply<T> = Result<T, ApiError>;
-type DeskState<'a> = State<'a, Arc<Desk>>;
-
-async fn blocking<T: Send + 'static>(
-    desk: &DeskState<'_>,
-    f: impl FnOnce(&Desk) -> jiayuan_core::Result<T> + Send + 'static,
-) -> Reply<T> {
-    let desk = Arc::clone(desk);
-    tauri::async_runtime::spawn_blocking(move || f(&desk))
-        .await
-        .map_err(internal)?
-        .map_err(ApiError::from)
-}
+use crate::commands::{blocking, DeskState, Reply};
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn requests_queue(
