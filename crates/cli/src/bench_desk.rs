@@ -26,7 +26,7 @@ pub struct DeskBench {
     pub dir: Option<PathBuf>,
 }
 
-fn fail(message: impl std::fmt::Display) -> Failure {
+pub(crate) fn fail(message: impl std::fmt::Display) -> Failure {
     Failure { exit: 1, message: message.to_string() }
 }
 
@@ -34,7 +34,7 @@ fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -50,12 +50,21 @@ fn query(text: &str, offset: u32) -> ResidentQuery {
 }
 
 pub fn desk(args: &DeskBench) -> Result<(), Failure> {
-    let temp = args.dir.is_none();
-    let dir = args.dir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("jiayuan-bench-desk-{}", std::process::id()))
+    in_dir("desk", args.dir.as_deref(), |dir| run(args, dir))
+}
+
+/// Runs a benchmark in `dir`, kept for the next run, or in a temporary folder removed after.
+pub(crate) fn in_dir(
+    name: &str,
+    dir: Option<&std::path::Path>,
+    run: impl FnOnce(&std::path::Path) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let temp = dir.is_none();
+    let dir = dir.map(std::path::Path::to_path_buf).unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("jiayuan-bench-{name}-{}", std::process::id()))
     });
     std::fs::create_dir_all(&dir).map_err(fail)?;
-    let result = run(args, &dir);
+    let result = run(&dir);
     if temp {
         let _ = std::fs::remove_dir_all(&dir);
     }

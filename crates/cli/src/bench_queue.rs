@@ -19,6 +19,7 @@ use jiayuan_core::{Actor, Clock, Ctx, Store, SystemClock};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::bench_desk::{in_dir, percentile};
 use crate::cmd::Failure;
 
 #[derive(Args, Debug)]
@@ -33,14 +34,6 @@ pub struct QueueBench {
     /// Keep the store in this folder and reuse it next time (default: a temporary folder).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-}
-
-fn fail(message: impl std::fmt::Display) -> Failure {
-    Failure { exit: 1, message: message.to_string() }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(f64::NAN)
 }
 
 const CATEGORIES: [&str; 7] = [
@@ -108,16 +101,7 @@ fn history(
 }
 
 pub fn queue_bench(args: &QueueBench) -> Result<(), Failure> {
-    let temp = args.dir.is_none();
-    let dir = args.dir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("jiayuan-bench-queue-{}", std::process::id()))
-    });
-    std::fs::create_dir_all(&dir).map_err(fail)?;
-    let result = run(args, &dir);
-    if temp {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    result
+    in_dir("queue", args.dir.as_deref(), |dir| run(args, dir))
 }
 
 fn run(args: &QueueBench, dir: &std::path::Path) -> Result<(), Failure> {

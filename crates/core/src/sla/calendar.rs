@@ -339,4 +339,4 @@ impl Calendar {
 
 #[cfg(test)]
 #[path = "calendar_tests.rs"]
-mod tests;
+pub(crate) mod tests;

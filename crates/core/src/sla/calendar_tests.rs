@@ -16,7 +16,7 @@ fn cal() -> Calendar {
 }
 
 /// A Shanghai wall-clock time as an instant.
-fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+pub(crate) fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     chrono_tz::Asia::Shanghai
         .with_ymd_and_hms(y, m, d, h, min, 0)
         .single()

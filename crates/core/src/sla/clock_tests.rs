@@ -5,19 +5,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use proptest::prelude::*;
 
 use super::*;
+use crate::sla::calendar::tests::sh;
 use crate::sla::{china_days, default_policy, Calendar, Counting, DayKind, Mode, Priority};
-
-fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    chrono_tz::Asia::Shanghai
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .single()
-        .expect("valid")
-        .with_timezone(&Utc)
-}
 
 fn ev(at: DateTime<Utc>, seq: &str, kind: SlaEventKind) -> SlaEvent {
     SlaEvent { at, seq: seq.into(), kind }
