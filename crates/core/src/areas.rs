@@ -20,6 +20,12 @@ pub enum Level {
 }
 
 impl Level {
+    pub fn parse(s: &str) -> Option<Level> {
+        [Level::District, Level::Street, Level::Community, Level::Grid]
+            .into_iter()
+            .find(|l| l.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Level::District => "district",
@@ -204,7 +210,7 @@ impl Resolver {
         let area = match found {
             Some(a) => a,
             None => {
-                let id = uuid::Uuid::now_v7().to_string();
+                let id = area_id(parent, level, name);
                 let hlc = w.stamp();
                 w.tx()
                     .prepare_cached(
@@ -228,6 +234,15 @@ impl Resolver {
         self.cache.insert(key, area.clone());
         Ok(area)
     }
+}
+
+/// The id of an area, made from its parent's id, its level and its name: two offices importing
+/// rosters that name the same grid make the same node, so the address trees of every device
+/// and the server are one tree without aliases.
+pub fn area_id(parent: Option<&str>, level: Level, name: &str) -> String {
+    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6a69_6179_7561_6e2d_6172_6561_7300_0001);
+    let key = format!("{}|{}|{}", parent.unwrap_or(""), level.as_str(), name);
+    uuid::Uuid::new_v5(&NAMESPACE, key.as_bytes()).to_string()
 }
 
 /// Every area (by `rid`, as `id`) with its street, community and grid names, for joining to

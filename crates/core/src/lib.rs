@@ -18,6 +18,7 @@ pub mod requests;
 pub mod residents;
 pub mod sla;
 pub mod store;
+pub mod sync;
 pub mod write;
 
 pub use chrono;

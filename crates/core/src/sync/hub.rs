@@ -1,0 +1,282 @@
+//! The server's half of the protocol, over a storage trait: the server crate implements
+//! [`HubTx`] on SQLite and on PostgreSQL and calls [`push`] and [`pull`]; the rules an op is
+//! checked against live in [`super::rules`]. Nothing here knows HTTP or a database.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::rules;
+use super::wire::{entity, Op, OpResult, Outcome, Principal, PullRequest, PullResponse, PushRequest, PushResponse, Row};
+use crate::hlc::Hlc;
+
+/// How far ahead of the server a device's clock may run before its stamps are clamped.
+pub const MAX_AHEAD_MS: i64 = 60_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// The storage failed; the whole push is rolled back and the device retries.
+    #[error("server storage: {0}")]
+    Storage(String),
+    /// A sequence number this site used before came with another op id: the store was copied
+    /// or restored. The device takes a new site id and sends again.
+    #[error("sequence number {seq} of this device was already used by another operation; the store was copied or restored and must take a new site id")]
+    SiteReused { seq: i64 },
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+/// A row as the server keeps it: the row and the area path it is visible under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub row: Row,
+    /// `""` for reference data (every device of the district), else `/root/…/area/`.
+    pub scope: String,
+}
+
+/// What the server's op log remembers of an op.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedOp {
+    pub op_id: String,
+    pub outcome: Outcome,
+}
+
+/// One op log entry, as the server records it (with the time it received the op).
+#[derive(Debug, Clone)]
+pub struct OpRecord<'a> {
+    pub site_id: &'a str,
+    pub op: &'a Op,
+    pub principal: &'a Principal,
+    pub received_ms: i64,
+    pub outcome: &'a Outcome,
+    /// The values this op overwrote or lost (JSON), kept with the log entry.
+    pub overwritten: Value,
+}
+
+/// Reads of one district's rows.
+pub trait HubRead {
+    fn get(&mut self, entity: &str, id: &str) -> Result<Option<Stored>, HubError>;
+    /// Rows with `cursor < version <= upto`, visible under `scope` (a path prefix; `None` is
+    /// the whole district; rows with an empty scope are always visible), in version order.
+    fn rows_since(
+        &mut self,
+        cursor: i64,
+        upto: i64,
+        scope: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Row>, HubError>;
+    /// The district's version counter.
+    fn head(&mut self) -> Result<i64, HubError>;
+    /// Cursors below this are too old (tombstones before it were purged).
+    fn horizon(&mut self) -> Result<i64, HubError>;
+    /// The district's HLC: the latest stamp it accepted.
+    fn clock(&mut self) -> Result<i64, HubError>;
+}
+
+/// One push transaction on one district (the implementation holds the district's row lock,
+/// so versions commit in order).
+pub trait HubTx: HubRead {
+    /// The row with the given natural key (a resident's identity number).
+    fn find_key(&mut self, entity: &str, key: &str) -> Result<Option<String>, HubError>;
+    /// Writes a row, bumping the district's version; returns the row's new version.
+    fn put(&mut self, row: &Row, scope: &str, key: Option<&str>) -> Result<i64, HubError>;
+    fn op_by_seq(&mut self, site: &str, seq: i64) -> Result<Option<LoggedOp>, HubError>;
+    fn op_by_id(&mut self, op_id: &str) -> Result<Option<LoggedOp>, HubError>;
+    /// Appends to the op log and the district's audit chain.
+    fn log_op(&mut self, rec: &OpRecord<'_>) -> Result<(), HubError>;
+    fn set_clock(&mut self, hlc: i64) -> Result<(), HubError>;
+    /// The user who owns a site (for "who replaced my edit"), if known.
+    fn site_owner(&mut self, site: &str) -> Result<Option<String>, HubError>;
+    fn savepoint(&mut self) -> Result<(), HubError>;
+    fn rollback_to_savepoint(&mut self) -> Result<(), HubError>;
+    fn release_savepoint(&mut self) -> Result<(), HubError>;
+}
+
+/// Applies a push: each op atomically under a savepoint, idempotently by (site, seq), with
+/// the user's rights and the server's rules checked now, and an outcome recorded for each.
+/// `verify` checks an op's MAC under the device's secret.
+pub fn push(
+    tx: &mut dyn HubTx,
+    who: &Principal,
+    req: &PushRequest,
+    now_ms: i64,
+    verify: &dyn Fn(&Op) -> bool,
+) -> Result<PushResponse, HubError> {
+    if req.district != who.district {
+        return Err(HubError::Forbidden(format!(
+            "this account works in {}, not {}",
+            who.district, req.district
+        )));
+    }
+    let mut clock = Hlc(tx.clock()?);
+    let mut scopes = Scopes::default();
+    let mut results = Vec::with_capacity(req.ops.len());
+    for op in &req.ops {
+        if let Some(seen) = tx.op_by_seq(&req.site_id, op.seq)? {
+            if seen.op_id != op.op_id {
+                return Err(HubError::SiteReused { seq: op.seq });
+            }
+            results.push(OpResult { seq: op.seq, op_id: op.op_id.clone(), outcome: seen.outcome, rows: vec![] });
+            continue;
+        }
+        if let Some(seen) = tx.op_by_id(&op.op_id)? {
+            // The same op sent again under a new site id (a restored store): acknowledged,
+            // never applied twice.
+            results.push(OpResult { seq: op.seq, op_id: op.op_id.clone(), outcome: seen.outcome, rows: vec![] });
+            continue;
+        }
+        let mut op = op.clone();
+        let verified = verify(&op);
+        clamp(&mut op, &mut clock, now_ms);
+        tx.savepoint()?;
+        let applied = if verified {
+            rules::apply(tx, who, &req.site_id, &op, req.seen_version, &mut scopes)
+        } else {
+            Err(rules::Apply::Rejected(
+                "the operation's signature does not match: it was changed after the device made it".into(),
+            ))
+        };
+        let (outcome, rows, overwritten) = match applied {
+            Ok(done) => {
+                tx.release_savepoint()?;
+                (Outcome::Applied, done.echo, done.overwritten)
+            }
+            Err(rules::Apply::Rejected(reason)) => {
+                tx.rollback_to_savepoint()?;
+                tx.release_savepoint()?;
+                tracing::info!(kind = %op.kind, %reason, "operation rejected");
+                let rows = copies(tx, &op.rows)?;
+                (Outcome::Rejected { reason }, rows, Value::Null)
+            }
+            Err(rules::Apply::Storage(e)) => return Err(e),
+        };
+        tx.log_op(&OpRecord {
+            site_id: &req.site_id,
+            op: &op,
+            principal: who,
+            received_ms: now_ms,
+            outcome: &outcome,
+            overwritten,
+        })?;
+        results.push(OpResult { seq: op.seq, op_id: op.op_id.clone(), outcome, rows });
+    }
+    tx.set_clock(clock.0)?;
+    Ok(PushResponse { results, server_hlc: clock.0, server_time_ms: now_ms })
+}
+
+/// Stamps more than [`MAX_AHEAD_MS`] ahead of the server are replaced by the server's own
+/// (a laptop whose clock is two days fast must not win every edit for two days).
+fn clamp(op: &mut Op, clock: &mut Hlc, now_ms: i64) {
+    let limit = Hlc::new(now_ms + MAX_AHEAD_MS, u16::MAX).0;
+    let fix = |h: &mut i64, clock: &mut Hlc| {
+        if *h > limit {
+            *clock = Hlc::tick(*clock, now_ms);
+            *h = clock.0;
+        } else if *h > clock.0 {
+            *clock = Hlc(*h);
+        }
+    };
+    fix(&mut op.hlc, clock);
+    for row in &mut op.rows {
+        fix(&mut row.created.0, clock);
+        for s in row.stamps.values_mut() {
+            fix(&mut s.0, clock);
+        }
+    }
+}
+
+/// The server's copies of rows, or tombstones for those it does not hold.
+fn copies(tx: &mut dyn HubTx, rows: &[Row]) -> Result<Vec<Row>, HubError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        match tx.get(&r.entity, &r.id)? {
+            Some(s) => out.push(s.row),
+            None => {
+                let mut t = Row::new(&r.entity, r.id.clone(), r.created.clone());
+                t.deleted = true;
+                out.push(t);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A page of the district's changes the user may see, from `cursor`.
+pub fn pull(
+    read: &mut dyn HubRead,
+    who: &Principal,
+    req: &PullRequest,
+    now_ms: i64,
+) -> Result<PullResponse, HubError> {
+    if req.district != who.district {
+        return Err(HubError::Forbidden(format!(
+            "this account works in {}, not {}",
+            who.district, req.district
+        )));
+    }
+    let head = read.head()?;
+    let server_hlc = read.clock()?;
+    if req.cursor > 0 && req.cursor < read.horizon()? {
+        return Ok(PullResponse {
+            rows: vec![],
+            cursor: 0,
+            head,
+            more: true,
+            resync: true,
+            server_hlc,
+            server_time_ms: now_ms,
+        });
+    }
+    let scope = match &who.scope_area {
+        Some(area) => Some(
+            Scopes::default()
+                .path(read, area)?
+                .ok_or_else(|| HubError::Forbidden("the user's area is not known to the server".into()))?,
+        ),
+        None => None,
+    };
+    let limit = req.limit.clamp(1, 10_000);
+    let rows = read.rows_since(req.cursor, head, scope.as_deref(), limit)?;
+    let (cursor, more) = if rows.len() as u32 >= limit {
+        (rows.last().map_or(req.cursor, |r| r.version), true)
+    } else {
+        (head.max(req.cursor), false)
+    };
+    Ok(PullResponse { rows, cursor, head, more, resync: false, server_hlc, server_time_ms: now_ms })
+}
+
+/// Area paths (`/root/street/community/grid/`), cached for one push or pull.
+#[derive(Debug, Default)]
+pub(crate) struct Scopes {
+    paths: HashMap<String, Option<String>>,
+}
+
+impl Scopes {
+    pub(crate) fn path(
+        &mut self,
+        read: &mut dyn HubRead,
+        area: &str,
+    ) -> Result<Option<String>, HubError> {
+        if let Some(p) = self.paths.get(area) {
+            return Ok(p.clone());
+        }
+        let mut chain = vec![area.to_owned()];
+        let mut at = area.to_owned();
+        let path = loop {
+            let Some(s) = read.get(entity::AREA, &at)? else { break None };
+            match s.row.str("parent_id") {
+                Some(p) if chain.len() < 8 => {
+                    chain.push(p.to_owned());
+                    at = p.to_owned();
+                }
+                Some(_) => break None,
+                None => {
+                    chain.reverse();
+                    break Some(format!("/{}/", chain.join("/")));
+                }
+            }
+        };
+        self.paths.insert(area.to_owned(), path.clone());
+        Ok(path)
+    }
+}

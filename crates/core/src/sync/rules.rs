@@ -1,0 +1,409 @@
+//! What the server decides when it applies an op: the user's rights over the rows' areas,
+//! status moves by the lifecycle's state machine against the server's current state (so a
+//! stale edit never reassigns a closed request), one person per identity number (a second
+//! create becomes an alias), tombstones that stay, and field-level last writer wins for the
+//! rest, with every overwritten value kept as a conflict row.
+
+use serde_json::{json, Value};
+
+use super::hub::{HubError, HubTx, Scopes};
+use super::merge::{self, Overwrite};
+use super::wire::{entity, Op, Principal, Row, Stamp};
+use crate::areas::{area_id, Level};
+use crate::requests::lifecycle::{self, Action, Position, Status};
+
+pub(crate) enum Apply {
+    Rejected(String),
+    Storage(HubError),
+}
+
+impl From<HubError> for Apply {
+    fn from(e: HubError) -> Self {
+        Apply::Storage(e)
+    }
+}
+
+pub(crate) struct Done {
+    /// Server copies the device must take instead of its own (see `OpResult::rows`).
+    pub echo: Vec<Row>,
+    pub overwritten: Value,
+}
+
+type R<T> = Result<T, Apply>;
+
+fn no<T>(reason: impl Into<String>) -> R<T> {
+    Err(Apply::Rejected(reason.into()))
+}
+
+/// The fields of a request that only the lifecycle moves (never last-writer-wins).
+const LIFECYCLE: [&str; 6] = ["status", "round", "paused", "assignee", "area", "merged_into"];
+
+struct Ctx<'a> {
+    op: &'a Op,
+    stamp: Stamp,
+    seen_version: i64,
+    scopes: &'a mut Scopes,
+    /// The path every row of the user's is visible under.
+    prefix: Option<String>,
+    root: String,
+    echo: Vec<Row>,
+    overwritten: Vec<Value>,
+    /// The round the server put a request in, which its event takes.
+    round: Option<u32>,
+}
+
+pub(crate) fn apply(
+    tx: &mut dyn HubTx,
+    who: &Principal,
+    site: &str,
+    op: &Op,
+    seen_version: i64,
+    scopes: &mut Scopes,
+) -> R<Done> {
+    let root = area_id(None, Level::District, &who.district);
+    let prefix = match &who.scope_area {
+        Some(a) => match scopes.path(tx, a)? {
+            Some(p) => Some(p),
+            None => return no("your area is not known to the server yet; ask the district to sync its roster first"),
+        },
+        None => None,
+    };
+    let mut c = Ctx {
+        op,
+        stamp: Stamp(op.hlc, site.to_owned()),
+        seen_version,
+        scopes,
+        prefix,
+        root,
+        echo: Vec::new(),
+        overwritten: Vec::new(),
+        round: None,
+    };
+    let kind = op.kind.as_str();
+    let reference = matches!(
+        kind,
+        "category.set" | "policy.set" | "calendar.set" | "calendar.unset" | "district.set_mode"
+    );
+    if reference && !who.role.edits_reference_data() {
+        return no(format!(
+            "only the district sets categories, deadlines, the calendar and the mode ({} cannot)",
+            who.role.as_str()
+        ));
+    }
+    for row in &op.rows {
+        match row.entity.as_str() {
+            entity::AREA => area(tx, &mut c, row)?,
+            entity::TAG => insert_once(tx, &mut c, row, "")?,
+            entity::RESIDENT => resident(tx, &mut c, row)?,
+            entity::REQUEST => request(tx, &mut c, row)?,
+            entity::REQUEST_EVENT => event(tx, &mut c, row)?,
+            e if entity::REFERENCE.contains(&e) => {
+                if !who.role.edits_reference_data() {
+                    return no("reference data is the district's to set");
+                }
+                lww_put(tx, &mut c, row, "", None, &[])?;
+            }
+            other => return no(format!("“{other}” rows cannot be written by a device")),
+        }
+    }
+    Ok(Done { echo: c.echo, overwritten: Value::Array(c.overwritten) })
+}
+
+fn within(c: &Ctx<'_>, scope: &str) -> bool {
+    match &c.prefix {
+        None => true,
+        Some(p) => scope.starts_with(p.as_str()),
+    }
+}
+
+/// The scope of a row placed in `area` (or, with none, where its creator works).
+fn scope_of(tx: &mut dyn HubTx, c: &mut Ctx<'_>, area: Option<&str>) -> R<String> {
+    match area {
+        Some(a) => match c.scopes.path(tx, a)? {
+            Some(p) if p.starts_with(&format!("/{}/", c.root)) => Ok(p),
+            Some(_) => no("that area belongs to another district"),
+            None => no(format!("area {a} is not known to the server")),
+        },
+        None => Ok(c.prefix.clone().unwrap_or_else(|| format!("/{}/", c.root))),
+    }
+}
+
+fn area(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
+    if tx.get(entity::AREA, &row.id)?.is_some() {
+        return Ok(());
+    }
+    let scope = match row.str("parent_id") {
+        None if row.id == c.root => format!("/{}/", row.id),
+        None => return no("that district is not yours"),
+        Some(parent) => format!("{}{}/", scope_of(tx, c, Some(parent))?, row.id),
+    };
+    tx.put(row, &scope, None)?;
+    Ok(())
+}
+
+fn insert_once(tx: &mut dyn HubTx, _c: &mut Ctx<'_>, row: &Row, scope: &str) -> R<()> {
+    if tx.get(&row.entity, &row.id)?.is_none() {
+        tx.put(row, scope, None)?;
+    }
+    Ok(())
+}
+
+fn alias_of(tx: &mut dyn HubTx, entity_name: &str, id: &str) -> R<Option<String>> {
+    Ok(tx
+        .get(entity::ALIAS, id)?
+        .filter(|a| a.row.str("entity") == Some(entity_name))
+        .and_then(|a| a.row.str("to").map(str::to_owned)))
+}
+
+fn resident(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
+    let mut row = row.clone();
+    if let Some(to) = alias_of(tx, entity::RESIDENT, &row.id)? {
+        row.id = to;
+    }
+    let idn = row.str("id_number").map(str::to_owned);
+    let stored = tx.get(entity::RESIDENT, &row.id)?;
+    if stored.is_none() {
+        if let Some(other) = match &idn {
+            Some(k) => tx.find_key(entity::RESIDENT, k)?,
+            None => None,
+        } {
+            // The same person created on two devices: one row, and an alias for the other id.
+            let mut alias = Row::new(entity::ALIAS, row.id.clone(), c.stamp.clone());
+            alias.set("entity", json!(entity::RESIDENT));
+            alias.set("to", json!(other));
+            let from = row.id.clone();
+            row.id = other;
+            let scope = lww_put(tx, c, &row, "", idn.as_deref(), &[])?;
+            tx.put(&alias, &scope, None)?;
+            c.echo.push(alias);
+            c.echo.push(tx.get(entity::RESIDENT, &row.id)?.map(|s| s.row).unwrap_or(row));
+            tracing::info!(from = %from, "identity merged into an existing resident");
+            return Ok(());
+        }
+    }
+    if let (Some(k), Some(s)) = (&idn, &stored) {
+        if s.row.str("id_number") != Some(k.as_str()) {
+            if let Some(other) = tx.find_key(entity::RESIDENT, k)? {
+                if other != row.id && row.stamp("id_number") > s.row.stamp("id_number") {
+                    return no("another resident already has this identity number");
+                }
+            }
+        }
+    }
+    lww_put(tx, c, &row, "", idn.as_deref(), &[])?;
+    Ok(())
+}
+
+/// Merges a row by last writer wins and stores it; returns its scope.
+fn lww_put(
+    tx: &mut dyn HubTx,
+    c: &mut Ctx<'_>,
+    row: &Row,
+    fixed_scope: &str,
+    key: Option<&str>,
+    skip: &[&str],
+) -> R<String> {
+    let reference = entity::is_reference(&row.entity);
+    let stored = tx.get(&row.entity, &row.id)?;
+    let scope = if reference {
+        fixed_scope.to_owned()
+    } else {
+        scope_of(tx, c, row.str("area").or_else(|| stored.as_ref().and_then(|s| s.row.str("area"))))?
+    };
+    if !reference && !within(c, &scope) {
+        return no("that record is outside the area you are granted");
+    }
+    let (merged, lost, version) = match &stored {
+        Some(s) => {
+            if !reference && !within(c, &s.scope) {
+                return no("that record is outside the area you are granted");
+            }
+            let (m, lost) = merge::lww(&s.row, row, skip);
+            (m, lost, s.row.version)
+        }
+        None => {
+            let mut r = row.clone();
+            for f in skip {
+                r.fields.remove(*f);
+            }
+            (r, vec![], 0)
+        }
+    };
+    let key = key.or_else(|| merged.str("id_number")).map(str::to_owned);
+    tx.put(&merged, &scope, key.as_deref())?;
+    for o in lost {
+        if o.incoming_lost || version > c.seen_version {
+            conflict(tx, c, &merged, &scope, &o)?;
+        }
+    }
+    Ok(scope)
+}
+
+fn conflict(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row, scope: &str, o: &Overwrite) -> R<()> {
+    let lost_by = tx.site_owner(o.lost_stamp.site())?.unwrap_or_default();
+    let won_by = tx.site_owner(o.won_stamp.site())?.unwrap_or_default();
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut r = Row::new(entity::CONFLICT, id, c.stamp.clone());
+    r.fields = json!({
+        "entity": row.entity, "entity_id": row.id, "field": o.field,
+        "lost": o.lost, "lost_stamp": o.lost_stamp, "lost_by": lost_by,
+        "won": o.won, "won_stamp": o.won_stamp, "won_by": won_by,
+        "op_id": c.op.op_id,
+    })
+    .as_object()
+    .cloned()
+    .unwrap_or_default();
+    tx.put(&r, scope, None)?;
+    c.overwritten.push(json!({ "entity": row.entity, "id": row.id, "field": o.field, "incoming_lost": o.incoming_lost }));
+    Ok(())
+}
+
+fn position(row: &Row) -> Position {
+    Position {
+        status: row.str("status").and_then(Status::parse).unwrap_or(Status::New),
+        round: row.fields.get("round").and_then(Value::as_u64).unwrap_or(1) as u32,
+        paused: row.fields.get("paused").and_then(Value::as_bool).unwrap_or(false),
+    }
+}
+
+fn request(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
+    let mut row = row.clone();
+    if let Some(res) = row.str("resident_id").map(str::to_owned) {
+        if let Some(to) = alias_of(tx, entity::RESIDENT, &res)? {
+            row.set("resident_id", json!(to));
+        }
+    }
+    let stored = tx.get(entity::REQUEST, &row.id)?;
+    let kind = c.op.kind.as_str();
+    let creates = matches!(kind, "request.create" | "request.bulk_create" | "request.checkins");
+    let Some(stored) = stored else {
+        if !creates {
+            return no("the server does not know this request");
+        }
+        // Created as new, whatever later steps the device took before it pushed: those steps
+        // are their own ops and are decided one by one.
+        row.set("status", json!("new"));
+        row.set("round", json!(1));
+        row.set("paused", json!(false));
+        row.set("assignee", Value::Null);
+        row.set("merged_into", Value::Null);
+        lww_put(tx, c, &row, "", None, &[])?;
+        return Ok(());
+    };
+    if creates {
+        // Made on two devices (a check-in's id is the same everywhere): the first stands.
+        c.echo.push(stored.row);
+        return Ok(());
+    }
+    let target = c.op.payload["request_id"].as_str().unwrap_or_default();
+    let pos = position(&stored.row);
+    let mut merged = stored.row.clone();
+    let set = |m: &mut Row, f: &str, v: Value| {
+        m.set(f, v);
+        merge::set_stamp(m, f, c.stamp.clone());
+    };
+    let change = &c.op.payload["change"];
+    match kind.strip_prefix("request.").and_then(Action::parse) {
+        Some(action) if row.id == target => {
+            let next = lifecycle::next(pos, action).map_err(|e| {
+                Apply::Rejected(format!("{e} (on the server, where it is {})", pos.status.as_str()))
+            })?;
+            set(&mut merged, "status", json!(next.status.as_str()));
+            set(&mut merged, "round", json!(next.round));
+            set(&mut merged, "paused", json!(next.paused));
+            match action {
+                Action::Assign => set(&mut merged, "assignee", change["assignee"].clone()),
+                Action::Transfer | Action::Return => {
+                    if let Some(to) = change["to_area"].as_str() {
+                        set(&mut merged, "area", json!(to));
+                    }
+                    set(&mut merged, "assignee", Value::Null);
+                }
+                Action::Reopen => set(&mut merged, "assignee", Value::Null),
+                Action::MarkDuplicate => {}
+                _ => {}
+            }
+            c.round = Some(next.round);
+        }
+        _ if kind == "request.merge" && row.id == target => {
+            let next = lifecycle::next(pos, Action::MarkDuplicate)
+                .map_err(|e| Apply::Rejected(e.to_string()))?;
+            let into = change["into"].as_str().unwrap_or_default().to_owned();
+            match tx.get(entity::REQUEST, &into)? {
+                Some(k) if k.row.str("status") == Some("duplicate") => {
+                    return no("merge into the request the duplicate points to");
+                }
+                Some(_) => {}
+                None => return no("the request to keep is not on the server"),
+            }
+            set(&mut merged, "status", json!("duplicate"));
+            set(&mut merged, "paused", json!(false));
+            set(&mut merged, "merged_into", json!(into));
+            c.round = Some(next.round);
+        }
+        _ if kind == "request.merge" => {
+            // The kept request, or one merged into the duplicate earlier that follows it.
+            if row.str("status") == Some("duplicate") && pos.status == Status::Duplicate {
+                set(&mut merged, "merged_into", row.fields.get("merged_into").cloned().unwrap_or(Value::Null));
+            }
+        }
+        _ if kind == "request.set_priority" => {
+            if pos.status.is_final() {
+                return no(format!(
+                    "the request was {} on the server; a finished request keeps its priority",
+                    pos.status.as_str()
+                ));
+            }
+        }
+        _ => return no(format!("“{kind}” cannot change a request")),
+    }
+    let scope_before = stored.scope.clone();
+    if !within(c, &scope_before) {
+        return no("that request is outside the area you are granted");
+    }
+    // Ordinary fields (priority, notes…) merge by last writer wins; the lifecycle's are set
+    // above and never taken from the device's copy.
+    let (mut out, lost) = merge::lww(&merged, &row, &LIFECYCLE);
+    out.version = 0;
+    let area = out.str("area").map(str::to_owned);
+    let scope = scope_of(tx, c, area.as_deref())?;
+    tx.put(&out, &scope, None)?;
+    for o in lost {
+        if o.incoming_lost || stored.row.version > c.seen_version {
+            conflict(tx, c, &out, &scope, &o)?;
+        }
+    }
+    if out.fields != row.fields {
+        c.echo.push(out);
+    }
+    Ok(())
+}
+
+fn event(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
+    if tx.get(entity::REQUEST_EVENT, &row.id)?.is_some() {
+        return Ok(());
+    }
+    let Some(request_id) = row.str("request_id") else { return no("an event without its request") };
+    let Some(req) = tx.get(entity::REQUEST, request_id)? else {
+        return no("an event of a request the server does not know");
+    };
+    let mut row = row.clone();
+    if row.str("kind") == Some("created")
+        && req.row.created.site() != c.stamp.site()
+        && matches!(c.op.kind.as_str(), "request.bulk_create" | "request.checkins" | "request.create")
+    {
+        // Another device's creation of the same check-in stands; this one's event goes.
+        let mut t = Row::new(entity::REQUEST_EVENT, row.id.clone(), row.created.clone());
+        t.deleted = true;
+        c.echo.push(t);
+        return Ok(());
+    }
+    if let Some(round) = c.round {
+        if row.fields.get("round").and_then(Value::as_u64) != Some(u64::from(round)) {
+            row.set("round", json!(round));
+            c.echo.push(row.clone());
+        }
+    }
+    tx.put(&row, &req.scope, None)?;
+    Ok(())
+}
