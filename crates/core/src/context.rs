@@ -20,6 +20,24 @@ impl Actor {
         Actor { id: id.into(), display: display.into() }
     }
 
+    /// Who acts on this store now: the logged-in account (with the local profile's machine
+    /// user, so the history shows both), else the local profile.
+    pub fn current(store: &Store) -> Actor {
+        let account: Option<(String, String)> = store
+            .conn()
+            .query_row(
+                "SELECT user_id, ifnull(display_name, user_name) FROM sync_state
+                 WHERE singleton = 1 AND user_id IS NOT NULL AND device_token IS NOT NULL",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .ok();
+        match account {
+            Some((id, name)) => Actor::new(id, name),
+            None => Actor::local_profile(store),
+        }
+    }
+
     /// The store's local profile, which acts until someone logs in (design brief), shown with
     /// the operating system's user name.
     pub fn local_profile(store: &Store) -> Actor {

@@ -32,6 +32,8 @@ pub enum CoreError {
     Export(String),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("{0}")]
+    Sync(crate::sync::client::NetError),
 }
 
 impl CoreError {
@@ -49,6 +51,7 @@ impl CoreError {
             CoreError::Io(_) => "io",
             CoreError::Export(_) => "export",
             CoreError::Internal(_) => "internal",
+            CoreError::Sync(e) => e.code(),
         }
     }
 }

@@ -70,14 +70,17 @@ pub(crate) fn run<T>(
 ) -> Result<T> {
     let site_id = store.device().site_id.clone();
     let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let (last_hlc, next_seq): (i64, i64) =
-        tx.query_row("SELECT last_hlc, next_seq FROM device WHERE singleton = 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+    let (last_hlc, next_seq, offset_ms): (i64, i64, i64) = tx.query_row(
+        "SELECT last_hlc, next_seq, clock_offset_ms FROM device WHERE singleton = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let prev_hash: Option<String> = tx
         .query_row("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
         .optional()?;
-    let at = clock.now();
+    // A laptop whose clock is far off the server's (sync measured it) stamps and dates its
+    // work by the server's time, so deadlines and last-writer-wins are not skewed by it.
+    let at = clock.now() + chrono::Duration::milliseconds(offset_ms);
     let mut w = Write {
         tx,
         site_id,

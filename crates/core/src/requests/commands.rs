@@ -106,8 +106,14 @@ fn record(
     before: Option<Value>,
     after: Value,
     subjects: Vec<String>,
+    events: &[String],
 ) -> Result<()> {
-    let op = w.emit(&format!("request.{action}"), &json!({ "request_id": id, "change": after }))?;
+    // The events the command wrote travel with its op: the server decides each op's events
+    // together with the step they record.
+    let op = w.emit(
+        &format!("request.{action}"),
+        &json!({ "request_id": id, "change": after, "events": events }),
+    )?;
     w.audit(AuditEntry {
         action: format!("request.{action}"),
         entity: "request".into(),
@@ -250,7 +256,7 @@ pub fn create(ctx: &mut Ctx<'_>, mut input: NewRequest) -> Result<Outcome> {
             "channel": channel.as_str(), "priority": priority.as_str(), "proposed": proposed.as_str(),
             "override_why": override_why, "duplicates": duplicates,
         });
-        insert_event(w, &id, "created", 1, &data)?;
+        let event = insert_event(w, &id, "created", 1, &data)?;
         derive::recompute(w.tx(), &id, &env, w.at())?;
         let mut subjects = vec![id.clone()];
         subjects.extend(input.resident_id.clone());
@@ -260,7 +266,7 @@ pub fn create(ctx: &mut Ctx<'_>, mut input: NewRequest) -> Result<Outcome> {
             "priority": priority.as_str(), "proposed": proposed.as_str(), "reasons": proposal.reasons,
             "override_why": override_why, "attachments": input.attachments, "status": "new", "round": 1,
         });
-        record(w, "create", &id, None, after, subjects)?;
+        record(w, "create", &id, None, after, subjects, &[event])?;
         Ok(Outcome { id, status: Status::New, round: 1, priority, duplicates })
     })
 }
@@ -402,14 +408,14 @@ pub fn act(ctx: &mut Ctx<'_>, id: &str, step: Step) -> Result<Outcome> {
                 assignee,
                 w.at_rfc3339()
             ])?;
-        insert_event(w, id, action.as_str(), next.round, &data)?;
+        let event = insert_event(w, id, action.as_str(), next.round, &data)?;
         let env = Env::load(w.tx())?;
         derive::recompute(w.tx(), id, &env, w.at())?;
         let before = json!({ "status": cur.pos.status.as_str(), "round": cur.pos.round, "paused": cur.pos.paused });
         let mut after = data.clone();
         after["round"] = json!(next.round);
         after["paused"] = json!(next.paused);
-        record(w, action.as_str(), id, Some(before), after, vec![id.to_owned()])?;
+        record(w, action.as_str(), id, Some(before), after, vec![id.to_owned()], &[event])?;
         Ok(Outcome { id: id.to_owned(), status: next.status, round: next.round, priority: cur.priority, duplicates: vec![] })
     })
 }
@@ -459,7 +465,7 @@ pub fn set_priority(
         )?;
         let data =
             json!({ "from": cur.priority.as_str(), "to": priority.as_str(), "note": reason });
-        insert_event(w, id, "priority", cur.pos.round, &data)?;
+        let event = insert_event(w, id, "priority", cur.pos.round, &data)?;
         let env = Env::load(w.tx())?;
         derive::recompute(w.tx(), id, &env, w.at())?;
         record(
@@ -469,6 +475,7 @@ pub fn set_priority(
             Some(json!({ "priority": cur.priority.as_str() })),
             data,
             vec![id.to_owned()],
+            &[event],
         )?;
         Ok(Outcome {
             id: id.to_owned(),
@@ -503,8 +510,8 @@ pub fn merge(ctx: &mut Ctx<'_>, duplicate: &str, keep: &str) -> Result<Outcome> 
             rusqlite::params![duplicate, keep],
         )?;
         let data = json!({ "from": dup.pos.status.as_str(), "to": "duplicate", "into": keep });
-        insert_event(w, duplicate, "mark_duplicate", next.round, &data)?;
-        insert_event(w, keep, "merged", kept.pos.round, &json!({ "from_request": duplicate }))?;
+        let e1 = insert_event(w, duplicate, "mark_duplicate", next.round, &data)?;
+        let e2 = insert_event(w, keep, "merged", kept.pos.round, &json!({ "from_request": duplicate }))?;
         let env = Env::load(w.tx())?;
         derive::recompute(w.tx(), duplicate, &env, w.at())?;
         derive::recompute(w.tx(), keep, &env, w.at())?;
@@ -515,6 +522,7 @@ pub fn merge(ctx: &mut Ctx<'_>, duplicate: &str, keep: &str) -> Result<Outcome> 
             Some(json!({ "status": dup.pos.status.as_str() })),
             data,
             vec![duplicate.to_owned(), keep.to_owned()],
+            &[e1, e2],
         )?;
         Ok(Outcome { id: keep.to_owned(), status: kept.pos.status, round: kept.pos.round, priority: kept.priority, duplicates: vec![] })
     })

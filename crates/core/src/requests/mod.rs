@@ -10,7 +10,7 @@ pub mod bulk;
 pub mod checkins;
 pub mod commands;
 pub mod demo;
-mod derive;
+pub(crate) mod derive;
 pub mod edit;
 pub mod lifecycle;
 pub mod queue;

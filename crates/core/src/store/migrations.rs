@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_listing.sql"),
     include_str!("migrations/0003_requests.sql"),
     include_str!("migrations/0004_checkins.sql"),
+    include_str!("migrations/0005_sync.sql"),
 ];
 
 /// The schema version this program writes. A store with a larger version is refused.

@@ -143,6 +143,18 @@ impl Store {
         Ok(())
     }
 
+    /// A new site id, for a store the server found copied or restored (its sequence numbers
+    /// were used before): its pending ops are sent again under the new id.
+    pub(crate) fn take_new_site_id(&mut self) -> Result<String> {
+        let site = new_site_id();
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE device SET site_id = ?1 WHERE singleton = 1", [&site])?;
+        tx.execute("UPDATE outbox SET site_id = ?1", [&site])?;
+        tx.commit()?;
+        self.device.site_id = site.clone();
+        Ok(site)
+    }
+
     /// How many rows each part of the store holds: for scripts (`jiayuan stats`) and tests.
     pub fn stats(&self) -> Result<Stats> {
         let n = |sql: &str| -> Result<u64> {

@@ -101,7 +101,15 @@ pub(crate) fn apply(
                 if !who.role.edits_reference_data() {
                     return no("reference data is the district's to set");
                 }
-                lww_put(tx, &mut c, row, "", None, &[])?;
+                // A reference row is set whole (a policy, a calendar day): the later op wins,
+                // and a removal can be undone by setting it again.
+                let newer = match tx.get(e, &row.id)? {
+                    Some(s) => row.created > s.row.created,
+                    None => true,
+                };
+                if newer {
+                    tx.put(row, "", None)?;
+                }
             }
             other => return no(format!("“{other}” rows cannot be written by a device")),
         }

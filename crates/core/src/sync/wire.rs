@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 /// Who wrote a value: the HLC stamp and the site (store) that made it. Ordered by HLC, then
 /// site id, so two devices always agree on which of two writes is the later.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 pub struct Stamp(pub i64, pub String);
 
@@ -51,6 +52,7 @@ pub mod entity {
 
 /// One synced row. A created row carries one creation stamp; a field edited later carries its
 /// own stamp in `stamps` (the design brief: a clock per field only once a field is edited).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     pub entity: String,
@@ -105,6 +107,7 @@ impl Row {
 
 /// One outbox operation on its way to the server: the command's intent (`kind`, `payload`,
 /// as the device recorded it) and the rows it wrote, read from the store when it is pushed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Op {
     pub op_id: String,
@@ -123,6 +126,7 @@ pub struct Op {
     pub mac: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {
     /// The district the device holds; a push for any other district is refused.
@@ -135,15 +139,16 @@ pub struct PushRequest {
     pub ops: Vec<Op>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
-#[ts(export, export_to = "bindings.ts")]
 pub enum Outcome {
     Applied,
     /// The server said no (a rule, the user's rights); the device undoes the op and shows why.
     Rejected { reason: String },
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpResult {
     pub seq: i64,
@@ -157,6 +162,7 @@ pub struct OpResult {
     pub rows: Vec<Row>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushResponse {
     pub results: Vec<OpResult>,
@@ -165,6 +171,7 @@ pub struct PushResponse {
     pub server_time_ms: i64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullRequest {
     pub district: String,
@@ -177,6 +184,7 @@ fn default_limit() -> u32 {
     2000
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {
     pub rows: Vec<Row>,
@@ -195,9 +203,9 @@ pub struct PullResponse {
 }
 
 /// The roles of the design brief, from the widest to the narrowest.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
-#[ts(export, export_to = "bindings.ts")]
 pub enum Role {
     CityAdmin,
     DistrictSupervisor,
@@ -252,6 +260,7 @@ pub struct Principal {
 }
 
 /// `POST /v1/login`: a user name and password, and the device asking.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginRequest {
     pub username: String,
@@ -263,6 +272,7 @@ pub struct LoginRequest {
 
 /// What a device keeps after logging in: who the user is, the revocable device token (long
 /// lived, stored), the secret its ops are signed with, and a short-lived access token.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginResponse {
     pub user_id: String,
@@ -282,11 +292,13 @@ pub struct LoginResponse {
 }
 
 /// `POST /v1/token`: a fresh access token for a device token that is not revoked.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenRequest {
     pub device_token: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenResponse {
     pub access_token: String,
@@ -294,6 +306,7 @@ pub struct TokenResponse {
 }
 
 /// Every error body of the API: a stable code and a sentence for a person.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     pub code: String,

@@ -1,0 +1,406 @@
+//! The server's rows written over the local ones, with search rows, tags and clocks in step.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
+
+use super::{area_rid, json_text, put_clocks, text_of, RESIDENT_SCALARS};
+use crate::error::Result;
+use crate::sync::wire::{entity, Row, Stamp};
+
+/// What a written page touched, for the work done once per page.
+#[derive(Debug, Default)]
+pub(crate) struct Touched {
+    pub requests: std::collections::BTreeSet<String>,
+    pub reference: bool,
+}
+
+/// Writes the server's copy of a row over the local one. A tombstone without fields is a row
+/// the server does not have (a rejected creation): it goes entirely.
+pub(crate) fn write(conn: &Connection, row: &Row, touched: &mut Touched) -> Result<()> {
+    let gone = row.deleted && row.fields.is_empty();
+    match row.entity.as_str() {
+        entity::AREA => write_area(conn, row)?,
+        entity::TAG => {
+            conn.prepare_cached(
+                "INSERT INTO tags (key, label_zh, label_en, vulnerability) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (key) DO NOTHING",
+            )?
+            .execute(params![
+                row.id,
+                row.str("label_zh").unwrap_or(&row.id),
+                row.str("label_en").unwrap_or(&row.id),
+                row.fields.get("vulnerability").and_then(Value::as_bool).unwrap_or(false)
+            ])?;
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO tag_aliases (alias, tag_id) SELECT ?1, id FROM tags WHERE key = ?1",
+            )?
+            .execute([&row.id])?;
+        }
+        entity::RESIDENT if gone => purge_resident(conn, &row.id)?,
+        entity::RESIDENT => write_resident(conn, row)?,
+        entity::REQUEST if gone => {
+            let rid: Option<i64> = conn
+                .prepare_cached("SELECT rid FROM requests WHERE id = ?1")?
+                .query_row([&row.id], |r| r.get(0))
+                .optional()?;
+            if let Some(rid) = rid {
+                conn.execute("DELETE FROM requests_fts WHERE rowid = ?1", [rid])?;
+                conn.execute("DELETE FROM request_events WHERE request_id = ?1", [&row.id])?;
+                conn.execute("DELETE FROM requests WHERE rid = ?1", [rid])?;
+            }
+        }
+        entity::REQUEST => {
+            write_request(conn, row)?;
+            touched.requests.insert(row.id.clone());
+        }
+        entity::REQUEST_EVENT => {
+            if gone {
+                conn.prepare_cached("DELETE FROM request_events WHERE id = ?1")?.execute([&row.id])?;
+            } else {
+                conn.prepare_cached(
+                    "INSERT INTO request_events (id, request_id, at, hlc, site_id, actor, actor_name, kind, round, data)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (id) DO UPDATE SET round = excluded.round, data = excluded.data",
+                )?
+                .execute(params![
+                    row.id,
+                    row.str("request_id"),
+                    row.str("at"),
+                    row.created.0,
+                    row.created.1,
+                    row.str("actor").unwrap_or_default(),
+                    row.str("actor_name").unwrap_or_default(),
+                    row.str("kind"),
+                    row.fields.get("round").and_then(Value::as_i64).unwrap_or(1),
+                    json_text(row.fields.get("data")).unwrap_or_else(|| "{}".into())
+                ])?;
+            }
+            if let Some(r) = row.str("request_id") {
+                touched.requests.insert(r.to_owned());
+            }
+        }
+        entity::ALIAS => apply_alias(conn, row, touched)?,
+        entity::CONFLICT => write_conflict(conn, row)?,
+        e if entity::REFERENCE.contains(&e) => {
+            write_reference(conn, row)?;
+            touched.reference = true;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn write_area(conn: &Connection, row: &Row) -> Result<()> {
+    let (parent, level, name) = (row.str("parent_id"), row.str("level"), row.str("name"));
+    // A node this store made before ids came from names: it takes the shared id.
+    let old: Option<String> = conn
+        .prepare_cached(
+            "SELECT id FROM areas WHERE ifnull(parent_id, '') = ifnull(?1, '') AND level = ?2 AND name = ?3",
+        )?
+        .query_row(params![parent, level, name], |r| r.get(0))
+        .optional()?;
+    match old {
+        Some(old) if old == row.id => {}
+        Some(old) => {
+            conn.execute("UPDATE areas SET id = ?2 WHERE id = ?1", [&old, &row.id])?;
+            conn.execute("UPDATE areas SET parent_id = ?2 WHERE parent_id = ?1", [&old, &row.id])?;
+        }
+        None => {
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO areas (id, parent_id, level, name, created_hlc, created_site)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![row.id, parent, level, name, row.created.0, row.created.1])?;
+        }
+    }
+    Ok(())
+}
+
+fn purge_resident(conn: &Connection, id: &str) -> Result<()> {
+    let rid: Option<i64> = conn
+        .prepare_cached("SELECT rid FROM residents WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    if let Some(rid) = rid {
+        conn.execute("DELETE FROM residents_fts WHERE rowid = ?1", [rid])?;
+        conn.execute("DELETE FROM resident_tags WHERE resident_rid = ?1", [rid])?;
+        conn.execute("DELETE FROM residents WHERE rid = ?1", [rid])?;
+        conn.execute("DELETE FROM field_clocks WHERE entity = 'resident' AND entity_id = ?1", [id])?;
+    }
+    Ok(())
+}
+
+fn write_resident(conn: &Connection, row: &Row) -> Result<()> {
+    let vals: Vec<Option<String>> = RESIDENT_SCALARS.iter().map(|f| text_of(row.fields.get(*f))).collect();
+    let area = area_rid(conn, row.str("area"))?;
+    let attrs: Map<String, Value> = row
+        .fields
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("attributes.").filter(|_| !v.is_null()).map(|k| (k.to_owned(), v.clone())))
+        .collect();
+    let attrs = (!attrs.is_empty()).then(|| Value::Object(attrs).to_string());
+    let existing: Option<i64> = conn
+        .prepare_cached("SELECT rid FROM residents WHERE id = ?1")?
+        .query_row([&row.id], |r| r.get(0))
+        .optional()?;
+    let rid = match existing {
+        Some(rid) => {
+            conn.prepare_cached(
+                "UPDATE residents SET name = ?2, sex = ?3, birth_date = ?4, id_number = ?5, phone = ?6,
+                     building = ?7, unit = ?8, room = ?9, address = ?10, notes = ?11, area_rid = ?12,
+                     attributes = ?13, deleted = ?14, created_hlc = ?15, created_site = ?16
+                 WHERE rid = ?1",
+            )?
+            .execute(params![
+                rid, vals[0].clone().unwrap_or_default(), vals[1], vals[2], vals[3], vals[4], vals[5], vals[6],
+                vals[7], vals[8], vals[9], area, attrs, row.deleted, row.created.0, row.created.1
+            ])?;
+            conn.prepare_cached("DELETE FROM residents_fts WHERE rowid = ?1")?.execute([rid])?;
+            conn.prepare_cached("DELETE FROM resident_tags WHERE resident_rid = ?1")?.execute([rid])?;
+            rid
+        }
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO residents (id, name, sex, birth_date, id_number, phone, building, unit, room,
+                     address, notes, area_rid, attributes, deleted, created_hlc, created_site)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            )?
+            .execute(params![
+                row.id, vals[0].clone().unwrap_or_default(), vals[1], vals[2], vals[3], vals[4], vals[5], vals[6],
+                vals[7], vals[8], vals[9], area, attrs, row.deleted, row.created.0, row.created.1
+            ])?;
+            conn.last_insert_rowid()
+        }
+    };
+    for (k, v) in &row.fields {
+        if let Some(key) = k.strip_prefix("tags.") {
+            if v.as_bool() == Some(true) {
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO tags (key, label_zh, label_en) VALUES (?1, ?1, ?1)",
+                )?
+                .execute([key])?;
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO resident_tags (resident_rid, tag_id) SELECT ?1, id FROM tags WHERE key = ?2",
+                )?
+                .execute(params![rid, key])?;
+            }
+        }
+    }
+    if !row.deleted {
+        let place: String = [&vals[5], &vals[6], &vals[7], &vals[8]]
+            .into_iter()
+            .filter_map(|s| s.as_deref())
+            .collect();
+        conn.prepare_cached("INSERT INTO residents_fts (rowid, name, place, phone) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![rid, vals[0].clone().unwrap_or_default(), place, vals[4]])?;
+    }
+    put_clocks(conn, entity::RESIDENT, row)
+}
+
+fn write_request(conn: &Connection, row: &Row) -> Result<()> {
+    let t = |f: &str| text_of(row.fields.get(f));
+    let area = area_rid(conn, row.str("area"))?;
+    let status = t("status").unwrap_or_else(|| "new".into());
+    let open = crate::requests::Status::parse(&status).is_some_and(crate::requests::Status::is_open);
+    let existing: Option<i64> = conn
+        .prepare_cached("SELECT rid FROM requests WHERE id = ?1")?
+        .query_row([&row.id], |r| r.get(0))
+        .optional()?;
+    let p = params![
+        row.id,
+        t("resident_id"),
+        t("category").unwrap_or_default(),
+        t("channel").unwrap_or_else(|| "phone".into()),
+        t("description").unwrap_or_default(),
+        json_text(row.fields.get("answers")).unwrap_or_else(|| "{}".into()),
+        t("address"),
+        area,
+        t("priority").unwrap_or_else(|| "normal".into()),
+        t("proposed").unwrap_or_else(|| "normal".into()),
+        json_text(row.fields.get("reasons")).unwrap_or_else(|| "[]".into()),
+        t("override_why"),
+        status,
+        row.fields.get("round").and_then(Value::as_i64).unwrap_or(1),
+        row.fields.get("paused").and_then(Value::as_bool).unwrap_or(false),
+        t("assignee"),
+        t("merged_into"),
+        json_text(row.fields.get("dup_hint")),
+        t("checkin_key"),
+        t("created_at").unwrap_or_default(),
+        row.created.0,
+        row.created.1,
+        t("updated_at").unwrap_or_default(),
+        open
+    ];
+    let rid = match existing {
+        Some(rid) => {
+            conn.prepare_cached(
+                "UPDATE requests SET resident_id = ?2, category = ?3, channel = ?4, description = ?5,
+                     answers = ?6, address = ?7, area_rid = ?8, priority = ?9, proposed = ?10, reasons = ?11,
+                     override_why = ?12, status = ?13, round = ?14, paused = ?15, assignee = ?16,
+                     merged_into = ?17, dup_hint = ?18, checkin_key = ?19, created_at = ?20,
+                     created_hlc = ?21, created_site = ?22, updated_at = ?23, is_open = ?24
+                 WHERE id = ?1",
+            )?
+            .execute(p)?;
+            conn.prepare_cached("DELETE FROM requests_fts WHERE rowid = ?1")?.execute([rid])?;
+            rid
+        }
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO requests (id, resident_id, category, channel, description, answers, address,
+                     area_rid, priority, proposed, reasons, override_why, status, round, paused, assignee,
+                     merged_into, dup_hint, checkin_key, created_at, created_hlc, created_site, updated_at, is_open)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                         ?19, ?20, ?21, ?22, ?23, ?24)",
+            )?
+            .execute(p)?;
+            conn.last_insert_rowid()
+        }
+    };
+    let place: String = match t("address") {
+        Some(a) => a,
+        None => match t("resident_id") {
+            Some(res) => conn
+                .prepare_cached(
+                    "SELECT ifnull(building, '') || ifnull(unit, '') || ifnull(room, '') || ifnull(address, '')
+                     FROM residents WHERE id = ?1",
+                )?
+                .query_row([res], |r| r.get(0))
+                .optional()?
+                .unwrap_or_default(),
+            None => String::new(),
+        },
+    };
+    conn.prepare_cached("INSERT INTO requests_fts (rowid, description, place) VALUES (?1, ?2, ?3)")?
+        .execute(params![rid, t("description").unwrap_or_default(), place])?;
+    put_clocks(conn, entity::REQUEST, row)
+}
+
+fn apply_alias(conn: &Connection, row: &Row, touched: &mut Touched) -> Result<()> {
+    if row.str("entity") != Some(entity::RESIDENT) {
+        return Ok(());
+    }
+    let (from, Some(to)) = (&row.id, row.str("to")) else { return Ok(()) };
+    let has = |id: &str| -> Result<bool> {
+        Ok(conn
+            .prepare_cached("SELECT 1 FROM residents WHERE id = ?1")?
+            .query_row([id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    };
+    if has(from)? {
+        if has(to)? {
+            purge_resident(conn, from)?;
+        } else {
+            conn.execute("UPDATE residents SET id = ?2 WHERE id = ?1", [from, to])?;
+            conn.execute(
+                "UPDATE field_clocks SET entity_id = ?2 WHERE entity = 'resident' AND entity_id = ?1",
+                [from, to],
+            )?;
+        }
+    }
+    let mut stmt = conn.prepare_cached("SELECT id FROM requests WHERE resident_id = ?1")?;
+    let ids: Vec<String> = stmt.query_map([from], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    conn.execute("UPDATE requests SET resident_id = ?2 WHERE resident_id = ?1", [from, to])?;
+    touched.requests.extend(ids);
+    Ok(())
+}
+
+fn write_conflict(conn: &Connection, row: &Row) -> Result<()> {
+    let f = &row.fields;
+    let stamp = |k: &str| -> (i64, String) {
+        serde_json::from_value::<Stamp>(f.get(k).cloned().unwrap_or(Value::Null))
+            .map(|s| (s.0, s.1))
+            .unwrap_or_default()
+    };
+    let (lh, ls) = stamp("lost_stamp");
+    let (wh, ws) = stamp("won_stamp");
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO sync_conflicts (id, entity, entity_id, field, lost, lost_by, lost_hlc,
+             lost_site, won, won_by, won_hlc, won_site, op_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        row.id,
+        row.str("entity").unwrap_or_default(),
+        row.str("entity_id").unwrap_or_default(),
+        row.str("field").unwrap_or_default(),
+        json_text(f.get("lost")),
+        row.str("lost_by").unwrap_or_default(),
+        lh,
+        ls,
+        json_text(f.get("won")),
+        row.str("won_by").unwrap_or_default(),
+        wh,
+        ws,
+        row.str("op_id").unwrap_or_default()
+    ])?;
+    Ok(())
+}
+
+fn write_reference(conn: &Connection, row: &Row) -> Result<()> {
+    let gone = row.deleted;
+    let b = |f: &str| row.fields.get(f).and_then(Value::as_bool).unwrap_or(false);
+    let s = |f: &str| row.str(f).unwrap_or_default().to_owned();
+    match row.entity.as_str() {
+        entity::CATEGORY if !gone => {
+            conn.execute(
+                "INSERT INTO categories (key, label_zh, label_en, base, questions, sort, active)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (key) DO UPDATE SET label_zh = excluded.label_zh, label_en = excluded.label_en,
+                     base = excluded.base, questions = excluded.questions, sort = excluded.sort, active = excluded.active",
+                params![
+                    row.id, s("label_zh"), s("label_en"), s("base"),
+                    json_text(row.fields.get("questions")).unwrap_or_else(|| "[]".into()),
+                    row.fields.get("sort").and_then(Value::as_i64).unwrap_or(0), b("active")
+                ],
+            )?;
+        }
+        entity::SLA_POLICY => {
+            if gone {
+                conn.execute(
+                    "DELETE FROM sla_policies WHERE category = ?1 AND priority = ?2 AND mode = ?3",
+                    params![s("category"), s("priority"), s("mode")],
+                )?;
+            } else {
+                conn.execute(
+                    "INSERT INTO sla_policies (category, priority, mode, policy) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (category, priority, mode) DO UPDATE SET policy = excluded.policy",
+                    params![s("category"), s("priority"), s("mode"), json_text(row.fields.get("policy"))],
+                )?;
+            }
+        }
+        entity::CALENDAR_DAY => {
+            if gone {
+                conn.execute("DELETE FROM calendar_days WHERE date = ?1", [&row.id])?;
+            } else {
+                conn.execute(
+                    "INSERT INTO calendar_days (date, kind, name, provisional) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (date) DO UPDATE SET kind = excluded.kind, name = excluded.name,
+                         provisional = excluded.provisional",
+                    params![row.id, s("kind"), s("name"), b("provisional")],
+                )?;
+            }
+        }
+        entity::DISTRICT_SETTING if !gone => {
+            conn.execute(
+                "INSERT INTO district_settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![row.id, s("value")],
+            )?;
+        }
+        entity::CHECKIN_RULE if !gone => {
+            conn.execute(
+                "INSERT INTO checkin_rules (key, tag, category, every, lockdown_only, description, active)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (key) DO UPDATE SET tag = excluded.tag, category = excluded.category,
+                     every = excluded.every, lockdown_only = excluded.lockdown_only,
+                     description = excluded.description, active = excluded.active",
+                params![row.id, s("tag"), s("category"), s("every"), b("lockdown_only"), s("description"), b("active")],
+            )?;
+        }
+        _ => {}
+    }
+    Ok(())
+}

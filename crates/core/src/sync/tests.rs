@@ -1,0 +1,239 @@
+//! Two and three devices against the in-memory server: the stories docs/sync.md promises.
+
+use super::client::{self, Transport};
+use super::memhub::MemServer;
+use super::view;
+use super::wire::{entity, Role};
+use crate::clock::ManualClock;
+use crate::context::{Actor, Ctx};
+use crate::requests::{self, NewRequest, Satisfaction, Step};
+use crate::residents::{self, ResidentDraft, ResidentPatch};
+use crate::store::Store;
+
+pub(crate) struct Device {
+    pub store: Store,
+    pub clock: ManualClock,
+}
+
+impl Device {
+    pub fn new(server: &MemServer, user: &str) -> Device {
+        let mut store = Store::open_in_memory().expect("store");
+        client::login(&mut store, server, "mem://", user, user, "test laptop").expect("login");
+        Device { store, clock: ManualClock::fixed() }
+    }
+
+    pub fn ctx<T>(&mut self, f: impl FnOnce(&mut Ctx<'_>) -> T) -> T {
+        let actor = Actor::current(&self.store);
+        let mut ctx = Ctx::new(&mut self.store, &self.clock, &actor);
+        f(&mut ctx)
+    }
+
+    pub fn sync(&mut self, server: &dyn Transport) -> crate::Result<client::SyncReport> {
+        client::sync(&mut self.store, &self.clock, server, &mut |_| {})
+    }
+}
+
+pub(crate) fn person(name: &str, id_number: Option<&str>) -> ResidentDraft {
+    ResidentDraft {
+        name: name.into(),
+        id_number: id_number.map(str::to_owned),
+        phone: Some("13800138000".into()),
+        community: Some("建设社区".into()),
+        grid: Some("1网格".into()),
+        ..Default::default()
+    }
+}
+
+/// A valid identity number (the check character computed), different for each `n`.
+pub(crate) fn idn(n: u32) -> String {
+    jiayuan_testkit::id_with_check(&format!("33040219800101{:03}", n % 1000))
+}
+
+fn server() -> MemServer {
+    let mut s = MemServer::new("本区", crate::clock::Clock::now(&ManualClock::fixed()).timestamp_millis());
+    s.add_user("alice", Role::DistrictSupervisor, None);
+    s.add_user("bob", Role::DistrictSupervisor, None);
+    s
+}
+
+/// The rows a device holds, as comparable text (ids, names, statuses).
+pub(crate) fn snapshot(store: &Store) -> Vec<String> {
+    let conn = store.conn();
+    let mut out = Vec::new();
+    let mut q = |sql: &str| {
+        let mut stmt = conn.prepare(sql).expect("prepare");
+        let rows: Vec<String> =
+            stmt.query_map([], |r| r.get::<_, String>(0)).expect("query").collect::<Result<_, _>>().expect("rows");
+        out.extend(rows);
+    };
+    q("SELECT id || '|' || name || '|' || ifnull(id_number,'') || '|' || ifnull(phone,'') || '|' || deleted FROM residents ORDER BY id");
+    q("SELECT id || '|' || status || '|' || round || '|' || ifnull(assignee,'') || '|' || priority || '|' || paused FROM requests ORDER BY id");
+    q("SELECT id || '|' || round FROM request_events ORDER BY id");
+    out
+}
+
+#[test]
+fn two_devices_converge_and_one_person_stays_one() {
+    let server = server();
+    let mut a = Device::new(&server, "alice");
+    let mut b = Device::new(&server, "bob");
+    let same = idn(7);
+    let pa = a.ctx(|c| residents::create(c, person("王芳", Some(&same)))).expect("create a");
+    let pb = b.ctx(|c| residents::create(c, person("王芳", Some(&same)))).expect("create b");
+    b.ctx(|c| residents::create(c, person("李强", Some(&idn(8))))).expect("create b2");
+    assert_ne!(pa.id, pb.id);
+    a.sync(&server).expect("sync a");
+    b.sync(&server).expect("sync b");
+    a.sync(&server).expect("sync a again");
+    assert_eq!(snapshot(&a.store), snapshot(&b.store));
+    let alive: i64 = b
+        .store
+        .conn()
+        .query_row("SELECT count(*) FROM residents WHERE id_number = ?1 AND deleted = 0", [&same], |r| r.get(0))
+        .expect("count");
+    assert_eq!(alive, 1, "the same identity number on two devices ends as one person");
+    assert_eq!(a.store.stats().expect("stats").outbox, 0);
+    let aliases = server.hub.borrow().rows().iter().filter(|s| s.row.entity == entity::ALIAS).count();
+    assert_eq!(aliases, 1);
+}
+
+#[test]
+fn concurrent_edits_keep_the_later_and_list_the_other() {
+    let server = server();
+    let mut a = Device::new(&server, "alice");
+    let mut b = Device::new(&server, "bob");
+    let p = a.ctx(|c| residents::create(c, person("张伟", Some(&idn(9))))).expect("create");
+    a.sync(&server).expect("sync");
+    b.sync(&server).expect("sync");
+    // Offline, both change the phone; bob's edit is the later one.
+    a.ctx(|c| residents::update(c, &p.id, ResidentPatch { phone: Some(Some("13911112222".into())), ..Default::default() }))
+        .expect("edit a");
+    b.clock.advance_ms(60_000);
+    b.ctx(|c| residents::update(c, &p.id, ResidentPatch { phone: Some(Some("13733334444".into())), ..Default::default() }))
+        .expect("edit b");
+    b.sync(&server).expect("sync b");
+    a.sync(&server).expect("sync a");
+    b.sync(&server).expect("sync b");
+    assert_eq!(snapshot(&a.store), snapshot(&b.store));
+    let phone: String = a
+        .store
+        .conn()
+        .query_row("SELECT phone FROM residents WHERE id = ?1", [&p.id], |r| r.get(0))
+        .expect("phone");
+    assert_eq!(phone, "13733334444");
+    for d in [&a, &b] {
+        let c = view::conflicts(&d.store).expect("conflicts");
+        assert_eq!(c.conflicts.len(), 1, "the overwritten phone is listed on both devices");
+        assert_eq!(c.conflicts[0].field, "phone");
+        assert_eq!(c.conflicts[0].lost_by, "alice");
+        assert_eq!(c.conflicts[0].won_by, "bob");
+    }
+    // Alice applies hers again: it wins now, on both.
+    let id = view::conflicts(&a.store).expect("c").conflicts[0].id.clone();
+    a.clock.advance_ms(120_000);
+    a.ctx(|c| view::reapply(c, &id)).expect("reapply");
+    a.sync(&server).expect("sync");
+    b.sync(&server).expect("sync");
+    assert_eq!(snapshot(&a.store), snapshot(&b.store));
+    let phone: String = b
+        .store
+        .conn()
+        .query_row("SELECT phone FROM residents WHERE id = ?1", [&p.id], |r| r.get(0))
+        .expect("phone");
+    assert_eq!(phone, "13911112222");
+}
+
+fn new_request(d: &mut Device, resident: &str) -> String {
+    d.ctx(|c| {
+        requests::create(
+            c,
+            NewRequest {
+                resident_id: Some(resident.to_owned()),
+                category: "medicine".into(),
+                description: "需要买降压药".into(),
+                ..Default::default()
+            },
+        )
+    })
+    .expect("request")
+    .id
+}
+
+#[test]
+fn a_stale_assignment_never_reopens_a_closed_request() {
+    let server = server();
+    let mut a = Device::new(&server, "alice");
+    let mut b = Device::new(&server, "bob");
+    let p = a.ctx(|c| residents::create(c, person("赵敏", Some(&idn(11))))).expect("create");
+    let r = new_request(&mut a, &p.id);
+    a.ctx(|c| requests::act(c, &r, Step::Accept)).expect("accept");
+    a.sync(&server).expect("sync");
+    b.sync(&server).expect("sync");
+    // A finishes it; B, offline and behind, assigns it.
+    for step in [
+        Step::Start,
+        Step::Resolve { note: "送到".into() },
+        Step::Close { satisfaction: Satisfaction::Satisfied, note: "回访满意".into() },
+    ] {
+        a.ctx(|c| requests::act(c, &r, step)).expect("step a");
+    }
+    b.clock.advance_ms(3_600_000);
+    b.ctx(|c| requests::act(c, &r, Step::Assign { assignee: "志愿者 小刘".into() })).expect("assign b");
+    a.sync(&server).expect("sync a");
+    let report = b.sync(&server).expect("sync b");
+    assert_eq!(report.rejected, 1);
+    a.sync(&server).expect("sync a");
+    assert_eq!(snapshot(&a.store), snapshot(&b.store));
+    let (status, assignee): (String, Option<String>) = b
+        .store
+        .conn()
+        .query_row("SELECT status, assignee FROM requests WHERE id = ?1", [&r], |x| Ok((x.get(0)?, x.get(1)?)))
+        .expect("row");
+    assert_eq!(status, "closed");
+    assert_eq!(assignee, None);
+    let c = view::conflicts(&b.store).expect("conflicts");
+    assert_eq!(c.rejections.len(), 1);
+    assert!(c.rejections[0].reason.contains("closed"), "{}", c.rejections[0].reason);
+}
+
+#[test]
+fn a_replayed_push_changes_nothing() {
+    let server = server();
+    let mut a = Device::new(&server, "alice");
+    a.ctx(|c| residents::create(c, person("钱进", Some(&idn(12))))).expect("create");
+    let secret: String = a
+        .store
+        .conn()
+        .query_row("SELECT device_secret FROM sync_state", [], |r| r.get(0))
+        .expect("secret");
+    let ops = super::outbox::batch(a.store.conn(), &secret, 100, 1000).expect("batch");
+    let req = super::wire::PushRequest {
+        district: "本区".into(),
+        site_id: a.store.device().site_id.clone(),
+        seen_version: 0,
+        ops,
+    };
+    let token = format!("alice@{}", a.store.device().site_id);
+    let first = server.push(&token, &req).expect("push");
+    let version = server.hub.borrow().version();
+    let again = server.push(&token, &req).expect("push again");
+    assert_eq!(server.hub.borrow().version(), version, "nothing applied twice");
+    assert_eq!(
+        first.results.iter().map(|r| &r.outcome).collect::<Vec<_>>(),
+        again.results.iter().map(|r| &r.outcome).collect::<Vec<_>>()
+    );
+    // The same sequence number with another op id: the store was copied.
+    let mut forged = req.clone();
+    forged.ops[0].op_id = uuid::Uuid::now_v7().to_string();
+    forged.ops[0].mac = super::wire::op_mac(&secret, &forged.ops[0]);
+    assert_eq!(server.push(&token, &forged).expect_err("refused"), client::NetError::SiteReused);
+    // A changed op is refused, never applied.
+    let mut tampered = req;
+    tampered.ops[0].seq = 99;
+    tampered.ops[0].op_id = uuid::Uuid::now_v7().to_string();
+    if let Some(r) = tampered.ops[0].rows.iter_mut().find(|r| r.entity == entity::RESIDENT) {
+        r.set("name", serde_json::json!("改过的名字"));
+    }
+    let resp = server.push(&token, &tampered).expect("push");
+    assert!(matches!(resp.results[0].outcome, super::wire::Outcome::Rejected { .. }));
+}
