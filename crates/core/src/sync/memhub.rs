@@ -211,6 +211,8 @@ pub struct MemServer {
     devices: std::cell::RefCell<HashMap<String, (String, String)>>,
     pub online: std::cell::Cell<bool>,
     pub now_ms: std::cell::Cell<i64>,
+    /// The next push dies before it commits (a crashed server): nothing of it stays.
+    pub crash_next: std::cell::Cell<bool>,
 }
 
 impl MemServer {
@@ -222,6 +224,7 @@ impl MemServer {
             devices: std::cell::RefCell::new(HashMap::new()),
             online: std::cell::Cell::new(true),
             now_ms: std::cell::Cell::new(now_ms),
+            crash_next: std::cell::Cell::new(false),
         }
     }
 
@@ -319,6 +322,10 @@ impl super::client::Transport for MemServer {
         hub.begin();
         let verify = |op: &super::wire::Op| super::wire::op_mac_ok(&secret, op);
         match super::hub::push(&mut *hub, &who, req, self.now_ms.get(), &verify) {
+            Ok(_) if self.crash_next.replace(false) => {
+                hub.abort();
+                Err(super::client::NetError::Offline("the server crashed".into()))
+            }
             Ok(r) => {
                 hub.commit();
                 Ok(r)

@@ -6,6 +6,7 @@ pub mod hub;
 mod local;
 pub mod memhub;
 mod outbox;
+pub mod sim;
 pub mod view;
 #[cfg(test)]
 mod tests;
