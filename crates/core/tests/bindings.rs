@@ -18,6 +18,8 @@ use jiayuan_core::requests::{Action, Channel, NewPerson, NewRequest, Satisfactio
 use jiayuan_core::sla::{
     Active, ClockState, ClockStatus, Counting, Escalation, Mode, Priority, SlaState,
 };
+use jiayuan_core::sync::client::{SyncProgress, SyncReport};
+use jiayuan_core::sync::view::{ConflictView, Conflicts, RejectionView, SyncStatus};
 use ts_rs::TS;
 
 fn committed_dir() -> PathBuf {
@@ -97,6 +99,12 @@ fn generate(dir: &Path) {
         ClockState,
         ClockStatus,
         Active,
+        SyncStatus,
+        SyncReport,
+        SyncProgress,
+        Conflicts,
+        ConflictView,
+        RejectionView,
     );
     // One index, so the UI imports every type from one place.
     let mut all: Vec<String> =

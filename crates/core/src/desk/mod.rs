@@ -6,6 +6,7 @@
 
 mod imports;
 mod people;
+pub mod sync;
 pub mod types;
 pub mod work;
 
@@ -184,7 +185,9 @@ impl Desk {
     fn write<T>(&self, f: impl FnOnce(&mut Ctx<'_>) -> Result<T>) -> Result<T> {
         let open = self.current()?;
         let mut store = lock(&open.writer);
-        let mut ctx = Ctx::new(&mut store, &*self.clock, &open.actor);
+        // Read per command: a login or logout changes who acts without reopening the store.
+        let actor = if store.device().is_demo { open.actor.clone() } else { Actor::current(&store) };
+        let mut ctx = Ctx::new(&mut store, &*self.clock, &actor);
         let out = f(&mut ctx);
         open.generation.fetch_add(1, Ordering::SeqCst);
         out

@@ -143,6 +143,12 @@ impl Store {
         Ok(())
     }
 
+    /// Re-reads the device row (another connection to the same file may have changed it).
+    pub(crate) fn reload_device(&mut self) -> Result<()> {
+        self.device = load_or_create_device(&self.conn)?;
+        Ok(())
+    }
+
     /// A new site id, for a store the server found copied or restored (its sequence numbers
     /// were used before): its pending ops are sent again under the new id.
     pub(crate) fn take_new_site_id(&mut self) -> Result<String> {

@@ -165,7 +165,7 @@ fn step_of(action: u8, n: u8) -> RStep {
     let grid = area_id(
         Some(&area_id(Some(&area_id(None, Level::District, DISTRICT)), Level::Community, "建设社区")),
         Level::Grid,
-        if n % 2 == 0 { "1网格" } else { "2网格" },
+        if n.is_multiple_of(2) { "1网格" } else { "2网格" },
     );
     match action % 12 {
         0 => RStep::Accept,
@@ -216,7 +216,7 @@ pub fn run(script: &[Step]) -> Result<Report, String> {
                     id_number: Some(idn(*person)),
                     phone: Some("13800138000".into()),
                     community: Some("建设社区".into()),
-                    grid: Some(if person % 2 == 0 { "1网格" } else { "2网格" }.into()),
+                    grid: Some(if person.is_multiple_of(2) { "1网格" } else { "2网格" }.into()),
                     ..Default::default()
                 };
                 let _ = command(dv, |c| residents::create(c, draft).map(|_| ()));

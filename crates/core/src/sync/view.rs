@@ -15,6 +15,8 @@ use crate::store::Store;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SyncStatus {
     pub logged_in: bool,
+    /// The last attempt reached the server (the status bar's dot).
+    pub online: bool,
     pub server_url: Option<String>,
     pub user_name: Option<String>,
     pub display_name: Option<String>,
@@ -51,8 +53,12 @@ pub fn status(store: &Store) -> Result<SyncStatus> {
          FROM sync_state WHERE singleton = 1",
         [],
         |r| {
+            let logged_in: bool = r.get(0)?;
+            let attempted: Option<String> = r.get(8)?;
+            let error: Option<String> = r.get(9)?;
             Ok(SyncStatus {
-                logged_in: r.get(0)?,
+                online: logged_in && attempted.is_some() && error.is_none(),
+                logged_in,
                 server_url: r.get(1)?,
                 user_name: r.get(2)?,
                 display_name: r.get(3)?,
@@ -63,8 +69,8 @@ pub fn status(store: &Store) -> Result<SyncStatus> {
                 waiting,
                 conflicts,
                 last_sync_at: r.get(7)?,
-                last_attempt_at: r.get(8)?,
-                last_error: r.get(9)?,
+                last_attempt_at: attempted,
+                last_error: error,
                 cursor: r.get(10)?,
                 head: r.get(11)?,
             })

@@ -1,0 +1,93 @@
+//! The desk's sync calls: the status bar's figures, logging in and out, one sync (on its own
+//! connection for a file store, so a long first sync never holds the writer the official's
+//! commands need), and the conflicts page.
+
+use std::sync::atomic::Ordering;
+
+use super::{lock, Desk};
+use crate::error::{CoreError, Result};
+use crate::store::Store;
+use crate::sync::client::{self, SyncProgress, SyncReport, Transport};
+use crate::sync::view::{self, Conflicts, SyncStatus};
+
+impl Desk {
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        self.read(|store, _| view::status(store))
+    }
+
+    /// Logs the open store in. The demo district never syncs.
+    pub fn sync_login(
+        &self,
+        net: &dyn Transport,
+        server_url: &str,
+        username: &str,
+        password: &str,
+        device_name: &str,
+    ) -> Result<SyncStatus> {
+        let open = self.current()?;
+        let mut store = lock(&open.writer);
+        if store.device().is_demo {
+            return Err(CoreError::NotAllowed("the demo district stays on this computer; open the working store to log in".into()));
+        }
+        client::login(&mut store, net, server_url, username, password, device_name)?;
+        open.generation.fetch_add(1, Ordering::SeqCst);
+        view::status(&store)
+    }
+
+    pub fn sync_logout(&self) -> Result<SyncStatus> {
+        let open = self.current()?;
+        let mut store = lock(&open.writer);
+        client::logout(&mut store)?;
+        view::status(&store)
+    }
+
+    /// The server this store is logged in to, if any (the shell builds its transport).
+    pub fn sync_server(&self) -> Result<Option<String>> {
+        self.read(|store, _| {
+            let s = view::status(store)?;
+            Ok(s.server_url.filter(|_| s.logged_in && !store.device().is_demo))
+        })
+    }
+
+    /// Pushes what waits and pulls what is new, reporting progress.
+    pub fn sync_now(
+        &self,
+        net: &dyn Transport,
+        progress: &mut dyn FnMut(SyncProgress),
+    ) -> Result<SyncReport> {
+        let open = self.current()?;
+        let out = match &open.path {
+            Some(path) => {
+                let mut own = Store::open(path)?;
+                let before = own.device().site_id.clone();
+                let out = client::sync(&mut own, &*self.clock, net, progress);
+                if own.device().site_id != before {
+                    lock(&open.writer).reload_device()?;
+                }
+                out
+            }
+            None => client::sync(&mut lock(&open.writer), &*self.clock, net, progress),
+        };
+        open.generation.fetch_add(1, Ordering::SeqCst);
+        lock(&open.cache).facets = None;
+        out
+    }
+
+    pub fn sync_conflicts(&self) -> Result<Conflicts> {
+        self.read(|store, _| view::conflicts(store))
+    }
+
+    /// "Apply mine again": the lost value, set again as a new edit.
+    pub fn sync_reapply(&self, conflict_id: &str) -> Result<Conflicts> {
+        self.write(|ctx| view::reapply(ctx, conflict_id))?;
+        self.sync_conflicts()
+    }
+
+    pub fn sync_dismiss(&self, id: &str) -> Result<Conflicts> {
+        {
+            let open = self.current()?;
+            view::dismiss(&mut lock(&open.writer), id)?;
+        }
+        self.sync_conflicts()
+    }
+}
