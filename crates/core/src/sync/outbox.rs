@@ -113,9 +113,14 @@ fn touched(conn: &Connection, kind: &str, p: &Value) -> Result<Vec<(&'static str
         }
         "request.bulk_create" | "request.checkins" => {
             let ids = strs(&p["request_ids"]);
-            let mut stmt = conn.prepare_cached(
-                "SELECT id FROM request_events WHERE request_id = ?1 AND kind = 'created'",
-            )?;
+            // A check-in is created and nothing more; a history taken in bulk carries every
+            // step it already went through, which the server walks through the state machine.
+            let sql = if kind == "request.checkins" {
+                "SELECT id FROM request_events WHERE request_id = ?1 AND kind = 'created'"
+            } else {
+                "SELECT id FROM request_events WHERE request_id = ?1 ORDER BY at, id"
+            };
+            let mut stmt = conn.prepare_cached(sql)?;
             let mut events = Vec::new();
             for id in &ids {
                 let e: Vec<String> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;

@@ -288,13 +288,23 @@ fn request(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
         if !creates {
             return no("the server does not know this request");
         }
-        // Created as new, whatever later steps the device took before it pushed: those steps
-        // are their own ops and are decided one by one.
-        row.set("status", json!("new"));
-        row.set("round", json!(1));
-        row.set("paused", json!(false));
-        row.set("assignee", Value::Null);
-        row.set("merged_into", Value::Null);
+        if kind == "request.bulk_create" {
+            // A history taken in bulk arrives with its steps: they must be a legal walk of the
+            // state machine ending where the row says.
+            let walked = walk(c.op, &row.id);
+            match walked {
+                Some(p) if p == position(&row) => {}
+                _ => return no("the request's history does not follow the lifecycle"),
+            }
+        } else {
+            // Created as new, whatever later steps the device took before it pushed: those
+            // steps are their own ops and are decided one by one.
+            row.set("status", json!("new"));
+            row.set("round", json!(1));
+            row.set("paused", json!(false));
+            row.set("assignee", Value::Null);
+            row.set("merged_into", Value::Null);
+        }
         lww_put(tx, c, &row, "", None, &[])?;
         return Ok(());
     };
@@ -385,6 +395,23 @@ fn request(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
         c.echo.push(out);
     }
     Ok(())
+}
+
+/// The position a request's events in this op lead to, walked from the start in time order.
+fn walk(op: &Op, request_id: &str) -> Option<Position> {
+    let mut events: Vec<&Row> = op
+        .rows
+        .iter()
+        .filter(|r| r.entity == entity::REQUEST_EVENT && r.str("request_id") == Some(request_id))
+        .collect();
+    events.sort_by(|a, b| (a.str("at"), &a.id).cmp(&(b.str("at"), &b.id)));
+    let mut pos = Position::START;
+    for e in events {
+        if let Some(action) = e.str("kind").and_then(Action::parse) {
+            pos = lifecycle::next(pos, action).ok()?;
+        }
+    }
+    Some(pos)
 }
 
 fn event(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {

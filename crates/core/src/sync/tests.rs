@@ -237,3 +237,79 @@ fn a_replayed_push_changes_nothing() {
     let resp = server.push(&token, &tampered).expect("push");
     assert!(matches!(resp.results[0].outcome, super::wire::Outcome::Rejected { .. }));
 }
+
+#[test]
+fn a_history_taken_in_bulk_arrives_whole() {
+    use crate::requests::bulk::{self, Historic};
+    let server = server();
+    let mut a = Device::new(&server, "alice");
+    let mut b = Device::new(&server, "bob");
+    let now = crate::clock::Clock::now(&a.clock);
+    let h = |steps: Vec<RStepAt>| Historic {
+        request: NewRequest { category: "medicine".into(), description: "代买药品".into(), ..Default::default() },
+        created_at: now - chrono::Duration::hours(5),
+        priority: crate::requests::Priority::Normal,
+        steps,
+    };
+    let t = |m: i64| now - chrono::Duration::hours(5) + chrono::Duration::minutes(m);
+    let items = vec![
+        h(vec![]),
+        h(vec![(t(10), Step::Accept), (t(20), Step::Assign { assignee: "小刘".into() })]),
+        h(vec![
+            (t(10), Step::Accept),
+            (t(30), Step::Start),
+            (t(60), Step::Resolve { note: "送到".into() }),
+            (t(90), Step::Close { satisfaction: Satisfaction::Satisfied, note: String::new() }),
+        ]),
+    ];
+    a.ctx(|c| bulk::create_many(c, items, now)).expect("bulk");
+    let report = a.sync(&server).expect("sync a");
+    assert_eq!(report.rejected, 0);
+    b.sync(&server).expect("sync b");
+    assert_eq!(snapshot(&a.store), snapshot(&b.store));
+    assert!(snapshot(&b.store).iter().any(|l| l.contains("|closed|")));
+}
+
+type RStepAt = (chrono::DateTime<chrono::Utc>, Step);
+
+#[test]
+fn two_offices_importing_overlapping_rosters_end_with_one_person_each() {
+    use jiayuan_testkit::{write_roster_csv, RosterOptions};
+    let server = server();
+    let mut a = Device::new(&server, "alice");
+    let mut b = Device::new(&server, "bob");
+    let dir = tempfile::tempdir().expect("tmp");
+    // The same seed gives the same people: bob's roster is alice's first 300 and 200 more.
+    let path_a = dir.path().join("a.csv");
+    let path_b = dir.path().join("b.csv");
+    write_roster_csv(std::fs::File::create(&path_a).expect("a"), 300, 5, &RosterOptions::default()).expect("write a");
+    write_roster_csv(std::fs::File::create(&path_b).expect("b"), 500, 5, &RosterOptions::default()).expect("write b");
+    for (d, p) in [(&mut a, &path_a), (&mut b, &path_b)] {
+        d.ctx(|c| {
+            crate::import::import_file(
+                c,
+                p,
+                &crate::import::ImportOptions::default(),
+                &mut |_| {},
+                &std::sync::atomic::AtomicBool::new(false),
+            )
+        })
+        .expect("import");
+    }
+    a.sync(&server).expect("sync a");
+    b.sync(&server).expect("sync b");
+    a.sync(&server).expect("sync a");
+    assert_eq!(snapshot(&a.store), snapshot(&b.store));
+    let (live, distinct): (i64, i64) = a
+        .store
+        .conn()
+        .query_row(
+            "SELECT count(*), count(DISTINCT id_number) FROM residents WHERE deleted = 0 AND id_number IS NOT NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("count");
+    assert_eq!(live, distinct, "one live resident per identity number");
+    assert_eq!(live, 500, "the 300 both offices imported are there once");
+    assert_eq!(distinct, b.store.stats().expect("stats").residents as i64);
+}
