@@ -8,6 +8,7 @@ mod commands;
 mod dialogs;
 mod instance;
 mod logging;
+mod sync;
 mod window;
 mod work;
 
@@ -67,12 +68,22 @@ pub fn run() {
                 }
             };
             work::watch_escalations(app.handle().clone(), Arc::clone(&desk));
+            let sync_loop = Arc::new(sync::SyncLoop::default());
+            sync::start(app.handle().clone(), Arc::clone(&desk), Arc::clone(&sync_loop));
+            app.manage(sync_loop);
             app.manage(desk);
             app.manage(Boot { started, open_error, first_paint: OnceLock::new() });
             window::open(app, &data_dir)?;
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            sync::sync_status,
+            sync::sync_login,
+            sync::sync_logout,
+            sync::sync_now,
+            sync::sync_conflicts,
+            sync::sync_reapply,
+            sync::sync_dismiss,
             commands::app_info,
             commands::open_store,
             commands::residents_page,

@@ -46,9 +46,9 @@ pub(crate) fn open(db: Option<PathBuf>) -> Result<Store, Failure> {
     Ok(Store::open(&path)?)
 }
 
-/// The local profile acts until someone logs in (design brief: the actor before login).
-fn actor(store: &Store) -> Actor {
-    Actor::local_profile(store)
+/// The logged-in account, or the local profile before anyone has logged in (design brief).
+pub(crate) fn actor(store: &Store) -> Actor {
+    Actor::current(store)
 }
 
 fn mapping(store: &Store, args: &ImportArgs) -> Result<Option<import::header::Mapping>, Failure> {

@@ -8,6 +8,8 @@ mod bench_desk;
 mod bench_queue;
 mod cmd;
 mod requests;
+mod server;
+mod sync;
 
 use std::process::ExitCode;
 
@@ -54,6 +56,11 @@ enum Command {
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// The sync server (`jiayuan server` serves; `server user …`, `server device …` manage it).
+    Server(server::ServerArgs),
+    /// This store and the server: log in, sync, status, conflicts; the sync simulation.
+    #[command(subcommand)]
+    Sync(sync::SyncCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -147,14 +154,17 @@ enum BenchCmd {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("JIAYUAN_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
     let cli = Cli::parse();
+    // The server logs each request by default. tokio-postgres logs query parameters (personal
+    // data) at debug, so it stays at warn whatever JIAYUAN_LOG asks.
+    let default = if matches!(cli.command, Command::Server(_)) { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JIAYUAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let filter = match "tokio_postgres=warn".parse() {
+        Ok(d) => filter.add_directive(d),
+        Err(_) => filter,
+    };
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init();
     let lang = match cli.lang.as_deref().map(jiayuan_core::i18n::Lang::from_tag) {
         Some(Some(l)) => l,
         Some(None) => {
@@ -181,6 +191,8 @@ fn main() -> ExitCode {
         Command::Bench(BenchCmd::Import(args)) => bench::import(&args),
         Command::Bench(BenchCmd::Desk(args)) => bench_desk::desk(&args),
         Command::Bench(BenchCmd::Queue(args)) => bench_queue::queue_bench(&args),
+        Command::Server(args) => server::run(&args),
+        Command::Sync(cmd) => sync::run(cli.db, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

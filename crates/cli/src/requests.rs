@@ -214,7 +214,7 @@ fn left(secs: Option<i64>) -> String {
 
 pub fn run(db: Option<PathBuf>, cmd: RequestsCmd) -> Result<(), Failure> {
     let mut store = open(db)?;
-    let actor = Actor::local_profile(&store);
+    let actor = Actor::current(&store);
     let clock = SystemClock;
     let now = clock.now();
     let mut ctx = Ctx::new(&mut store, &clock, &actor);

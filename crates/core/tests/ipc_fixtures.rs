@@ -1,7 +1,9 @@
 //! Records the replies the UI's browser tests mock, from the real desk API on a real store:
 //! a demo district, a roster with rejected rows imported through the wizard's calls. The UI
 //! tests replay `ui/tests/fixtures/ipc.json`, so their mocks cannot drift from the backend:
-//! this test fails when the recorded file differs from what the code answers now.
+//! this test fails when the recorded file differs from what the code answers now. Sync is
+//! recorded from two in-memory desks logged in to an in-memory server: a first sync with its
+//! progress, an offline attempt, a conflict each way and a refusal.
 //! `UPDATE_FIXTURES=1 cargo test -p jiayuan-core --test ipc_fixtures` rewrites it.
 
 use std::path::{Path, PathBuf};
@@ -10,8 +12,12 @@ use std::sync::Arc;
 use jiayuan_core::desk::work::PreviewRequest;
 use jiayuan_core::desk::*;
 use jiayuan_core::requests::queue::QueueFilter;
-use jiayuan_core::requests::{Channel, NewPerson, NewRequest, Priority, Status, Step};
-use jiayuan_core::{CoreError, ManualClock};
+use jiayuan_core::requests::{
+    Channel, NewPerson, NewRequest, Priority, Satisfaction, Status, Step,
+};
+use jiayuan_core::sync::memhub::MemServer;
+use jiayuan_core::sync::Role;
+use jiayuan_core::{Clock, CoreError, ManualClock};
 use jiayuan_testkit::{realistic_roster, to_xlsx, RosterOptions, Sheet, Workbook};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -260,6 +266,8 @@ fn record(dir: &Path) -> Value {
     let batch = history.first().map(|b| b.id.clone()).expect("a batch");
     r.rec("undo", "import_undo", json!({ "batch_id": batch }), desk.import_undo(&batch));
 
+    record_sync(&mut r, dir);
+
     let mut calls = std::mem::take(&mut r.calls);
     // Reports carry how long they took; a recording keeps none of that.
     for c in &mut calls {
@@ -456,6 +464,182 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
         json!({ "id": made.id }),
         desk.request_detail(&made.id),
     );
+}
+
+const SERVER: &str = "https://sync.nanhu.example.cn";
+
+fn page_of(desk: &Desk) -> Vec<ResidentRow> {
+    desk.residents_page(&query("", None, 0)).expect("residents").rows
+}
+
+/// Sync as the official meets it, on this desk ("liwei"), with a colleague's laptop
+/// ("zhangmin") working on the same district: logged out, a wrong password, the login, the
+/// first sync of the district with its progress, work waiting while the server is out of
+/// reach, then both laptops' offline edits meeting: a phone each changed (the colleague's
+/// later one wins), notes each changed (ours wins), and an assignment ours made to a request the
+/// colleague had closed meanwhile (the server refuses it). Then each conflict settled.
+fn record_sync(r: &mut Recorder, dir: &Path) {
+    let clock = Arc::new(ManualClock::fixed());
+    let theirs_clock = Arc::new(ManualClock::fixed());
+    let mut server = MemServer::new("南湖区", clock.now().timestamp_millis());
+    server.add_user("liwei", Role::GridOfficial, None);
+    server.add_user("zhangmin", Role::CommunityOfficial, None);
+    let server = server;
+    // The server's clock keeps up with the laptops' (it clamps stamps ahead of its own time).
+    let tick = || {
+        let now = clock.now().max(theirs_clock.now());
+        server.now_ms.set(now.timestamp_millis());
+    };
+    let login = |user: &str, password: &str| json!({ "server_url": SERVER, "username": user, "password": password });
+
+    // The colleague's laptop holds the district's roster and has sent it to the server: large
+    // enough that a first sync pulls it in several pages.
+    let theirs = Desk::in_memory(theirs_clock.clone()).expect("their desk");
+    theirs
+        .sync_login(&server, SERVER, "zhangmin", "zhangmin", "社区服务中心")
+        .expect("their login");
+    let opts = RosterOptions { messy: 0.1, bad: 0.0, ..RosterOptions::default() };
+    let (body, _) = realistic_roster(6000, 23, &opts);
+    let mut sheet = Sheet::new("花名册");
+    sheet.rows.extend(body.rows);
+    let file = dir.join("全区花名册.xlsx");
+    std::fs::write(&file, to_xlsx(&Workbook::of(vec![sheet]))).expect("write roster");
+    let import = ImportRequest {
+        path: file.display().to_string(),
+        sheet: None,
+        columns: None,
+        dry_run: false,
+        lang: "zh-CN".into(),
+    };
+    let report = theirs.import_run(&import, &mut |_| {}).expect("their import");
+    assert!(report.created > 5000, "enough rows for more than one page");
+    tick();
+    theirs.sync_now(&server, &mut |_| {}).expect("their first push");
+
+    // This laptop: never logged in, then a wrong password, then the login.
+    let desk = Desk::in_memory(clock.clone()).expect("desk");
+    r.rec("sync_status_logged_out", "sync_status", json!({}), desk.sync_status());
+    r.rec("sync_conflicts_none", "sync_conflicts", json!({}), desk.sync_conflicts());
+    let wrong = desk
+        .sync_login(&server, SERVER, "liwei", "liwei123", "网格工作站")
+        .expect_err("a wrong password is refused");
+    r.rec_err("sync_login_refused", "sync_login", login("liwei", "liwei123"), wrong);
+    server.online.set(false);
+    let offline = desk
+        .sync_login(&server, SERVER, "liwei", "liwei", "网格工作站")
+        .expect_err("no server, no login");
+    r.rec_err("sync_login_offline", "sync_login", login("liwei", "liwei"), offline);
+    server.online.set(true);
+    r.rec(
+        "sync_login",
+        "sync_login",
+        login("liwei", "liwei"),
+        desk.sync_login(&server, SERVER, "liwei", "liwei", "网格工作站"),
+    );
+
+    // The first sync: the shell sends each step as a `sync-progress` event.
+    clock.advance_ms(20_000);
+    tick();
+    let mut progress = Vec::new();
+    let first = r.rec(
+        "sync_now_first",
+        "sync_now",
+        json!({}),
+        desk.sync_now(&server, &mut |p| progress.push(p)),
+    );
+    assert!(first.pulled > 5000 && progress.len() > 1, "a first sync in pages: {progress:?}");
+    r.events.insert("sync_now_first".into(), serde_json::to_value(&progress).expect("events"));
+    r.rec("sync_status_synced", "sync_status", json!({}), desk.sync_status());
+
+    // A resident's phone and notes, a request both laptops know.
+    let rows = page_of(&desk);
+    let (x, y) = (rows[0].id.clone(), rows[1].id.clone());
+    let made = theirs
+        .request_create(NewRequest {
+            resident_id: Some(y.clone()),
+            category: "medicine".into(),
+            description: "降压药快吃完了，需要代购".into(),
+            channel: Some(Channel::Phone),
+            ..NewRequest::default()
+        })
+        .expect("their request");
+    let ask = [made.id.clone()];
+    theirs.request_step_many(&ask, &Step::Accept).expect("accept");
+    theirs_clock.advance_ms(60_000);
+    tick();
+    theirs.sync_now(&server, &mut |_| {}).expect("their sync");
+    clock.advance_ms(120_000);
+    tick();
+    desk.sync_now(&server, &mut |_| {}).expect("our sync");
+
+    // Offline, both work on the same records. Ours edits first; theirs changes the phone later
+    // (so theirs wins it) and the notes earlier (so ours wins them), and closes the request.
+    server.online.set(false);
+    clock.advance_ms(25 * 60_000);
+    theirs_clock.advance_ms(20 * 60_000);
+    let notes = |text: &str| ResidentEdit { notes: Some(text.into()), ..ResidentEdit::default() };
+    theirs.resident_update(&x, notes("子女在外地，邻居代为照看")).expect("their notes");
+    desk.resident_update(
+        &x,
+        ResidentEdit { phone: Some("13912345678".into()), ..ResidentEdit::default() },
+    )
+    .expect("our phone");
+    desk.resident_update(&x, notes("独居，每周二上门探访")).expect("our notes");
+    desk.request_step_many(&ask, &Step::Assign { assignee: "志愿者 小刘".into() })
+        .expect("our assign");
+    theirs_clock.advance_ms(15 * 60_000);
+    theirs
+        .resident_update(
+            &x,
+            ResidentEdit { phone: Some("13733334444".into()), ..ResidentEdit::default() },
+        )
+        .expect("their phone");
+    for step in [
+        Step::Start,
+        Step::Resolve { note: "药已送到".into() },
+        Step::Close { satisfaction: Satisfaction::Satisfied, note: "回访满意".into() },
+    ] {
+        theirs.request_step_many(&ask, &step).expect("their step");
+    }
+    clock.advance_ms(10 * 60_000);
+    let out = desk.sync_now(&server, &mut |_| {}).expect_err("the server is out of reach");
+    r.rec_err("sync_now_offline", "sync_now", json!({}), out);
+    r.rec("sync_status_offline", "sync_status", json!({}), desk.sync_status());
+
+    // The network is back: theirs syncs first, then ours meets both conflicts and the refusal.
+    server.online.set(true);
+    theirs_clock.advance_ms(30 * 60_000);
+    tick();
+    theirs.sync_now(&server, &mut |_| {}).expect("their sync");
+    clock.advance_ms(30 * 60_000);
+    tick();
+    let mut progress = Vec::new();
+    let report =
+        r.rec("sync_now", "sync_now", json!({}), desk.sync_now(&server, &mut |p| progress.push(p)));
+    assert_eq!(report.rejected, 1, "the assignment of a closed request is refused");
+    r.events.insert("sync_now".into(), serde_json::to_value(&progress).expect("events"));
+    r.rec("sync_status_conflicts", "sync_status", json!({}), desk.sync_status());
+    r.rec("app_info_synced", "app_info", json!({}), desk.info());
+    let all = r.rec("sync_conflicts", "sync_conflicts", json!({}), desk.sync_conflicts());
+    let phone = all.conflicts.iter().find(|c| c.field == "phone").expect("the phone conflict");
+    let kept = all.conflicts.iter().find(|c| c.field == "notes").expect("the notes conflict");
+    assert!(phone.mine && phone.can_reapply && !kept.mine, "{all:?}");
+    assert_eq!(all.rejections.len(), 1);
+    let (phone, kept, refused) =
+        (phone.id.clone(), kept.id.clone(), all.rejections[0].op_id.clone());
+
+    // Settled one by one, as the page does: the kept notes dismissed, the phone applied again,
+    // the refusal dismissed.
+    r.rec("sync_dismiss_conflict", "sync_dismiss", json!({ "id": kept }), desk.sync_dismiss(&kept));
+    r.rec("sync_reapply", "sync_reapply", json!({ "id": phone }), desk.sync_reapply(&phone));
+    r.rec(
+        "sync_dismiss_refusal",
+        "sync_dismiss",
+        json!({ "id": refused }),
+        desk.sync_dismiss(&refused),
+    );
+    r.rec("sync_status_settled", "sync_status", json!({}), desk.sync_status());
+    r.rec("sync_logout", "sync_logout", json!({}), desk.sync_logout());
 }
 
 #[test]

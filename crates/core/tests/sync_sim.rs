@@ -54,5 +54,11 @@ fn scripts_do_real_work() {
         total.residents += r.residents;
     }
     eprintln!("{total:?}");
-    assert!(total.ops > 300 && total.applied + total.rejected == total.ops && total.rejected > 0 && total.requests > 30, "{total:?}");
+    assert!(
+        total.ops > 300
+            && total.applied + total.rejected == total.ops
+            && total.rejected > 0
+            && total.requests > 30,
+        "{total:?}"
+    );
 }

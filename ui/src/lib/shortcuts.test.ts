@@ -47,7 +47,7 @@ describe('shortcuts', () => {
 
   it('reads g then a letter as a page jump', () => {
     const r = new ShortcutReader();
-    const pages = { d: 'go-dashboard', r: 'go-residents', i: 'go-import', s: 'go-settings' } as const;
+    const pages = { d: 'go-dashboard', r: 'go-residents', i: 'go-import', s: 'go-settings', c: 'go-conflicts' } as const;
     for (const [k, action] of Object.entries(pages)) {
       expect(r.read(press('g', { time: 1000 }))).toBeNull();
       expect(r.read(press(k, { time: 1200 }))).toBe(action);

@@ -15,6 +15,7 @@ export type Action =
   | 'go-import'
   | 'go-settings'
   | 'go-requests'
+  | 'go-conflicts'
   | 'accept'
   | 'priority'
   | 'transfer'
@@ -44,6 +45,7 @@ const AFTER_G: Record<string, Action> = {
   i: 'go-import',
   s: 'go-settings',
   q: 'go-requests',
+  c: 'go-conflicts',
 };
 
 /** Single keys for triage, on the requests page (other pages ignore them). */
@@ -120,6 +122,7 @@ export const SHORTCUT_LIST: { keys: string[]; label: MessageKey }[] = [
   { keys: ['g', 'q'], label: 'shortcut.goRequests' },
   { keys: ['g', 'r'], label: 'shortcut.goResidents' },
   { keys: ['g', 'i'], label: 'shortcut.goImport' },
+  { keys: ['g', 'c'], label: 'shortcut.goConflicts' },
   { keys: ['g', 's'], label: 'shortcut.goSettings' },
   { keys: ['Ctrl', 'P'], label: 'shortcut.print' },
   { keys: ['?'], label: 'shortcut.help' },

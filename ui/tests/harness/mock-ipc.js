@@ -7,6 +7,8 @@
 // When several calls match (app_info before and after the demo opens, run and run_cancelled),
 // a name the test prefers wins, then a successful call, then the first recorded. A test can
 // also force a named call for the next invocation of a command: window.__ipc.force(cmd, name).
+// Commands whose progress the shell sends as window events instead of a channel (sync_now's
+// `sync-progress`) get their recorded events emitted as those events, as the shell does.
 /* global FIXTURE, OPTIONS, mockIPC, mockWindows */
 (() => {
   const sorted = (v) =>
@@ -22,6 +24,9 @@
     return JSON.parse(JSON.stringify(copy));
   };
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+  const EVENTS_AS = { sync_now: 'sync-progress' };
+  const emit = (event, payload) => window.__TAURI_INTERNALS__.invoke('plugin:event|emit', { event, payload });
 
   const state = {
     prefer: [...(OPTIONS.prefer ?? [])],
@@ -58,6 +63,7 @@
       for (let i = 0; i < events.length; i++) {
         if (pause) await sleep(pause);
         if (channel) window.__TAURI_INTERNALS__.runCallback(channel.id, { index: i, message: events[i] });
+        else if (EVENTS_AS[cmd]) await emit(EVENTS_AS[cmd], events[i]);
       }
       if (pause) await sleep(pause);
       if (channel) window.__TAURI_INTERNALS__.runCallback(channel.id, { index: events.length, end: true });
@@ -79,6 +85,8 @@
         event: 'tauri://drag-drop',
         payload: { paths, position: { x: 200, y: 200 } },
       }),
+    /** An event from the shell (sync-status, sync-progress), as the window receives it. */
+    emit,
     printed: 0,
   };
   // The print dialog would block a headless page; count the calls instead.

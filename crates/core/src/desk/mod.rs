@@ -186,7 +186,8 @@ impl Desk {
         let open = self.current()?;
         let mut store = lock(&open.writer);
         // Read per command: a login or logout changes who acts without reopening the store.
-        let actor = if store.device().is_demo { open.actor.clone() } else { Actor::current(&store) };
+        let actor =
+            if store.device().is_demo { open.actor.clone() } else { Actor::current(&store) };
         let mut ctx = Ctx::new(&mut store, &*self.clock, &actor);
         let out = f(&mut ctx);
         open.generation.fetch_add(1, Ordering::SeqCst);

@@ -27,7 +27,9 @@ impl Desk {
         let open = self.current()?;
         let mut store = lock(&open.writer);
         if store.device().is_demo {
-            return Err(CoreError::NotAllowed("the demo district stays on this computer; open the working store to log in".into()));
+            return Err(CoreError::NotAllowed(
+                "the demo district stays on this computer; open the working store to log in".into(),
+            ));
         }
         client::login(&mut store, net, server_url, username, password, device_name)?;
         open.generation.fetch_add(1, Ordering::SeqCst);

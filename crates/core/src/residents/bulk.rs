@@ -5,9 +5,9 @@
 use serde_json::json;
 
 use super::draft::ResidentDraft;
-use super::writer::Writer;
+use super::writer::{self, Writer};
 use crate::context::Ctx;
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::write::AuditEntry;
 
 const CHUNK: usize = 1000;
@@ -32,6 +32,14 @@ pub fn create_many(
         let mut drafts = drafts.into_iter().peekable();
         while drafts.peek().is_some() {
             for d in drafts.by_ref().take(CHUNK) {
+                // The store's index lets two devices' copies of one person meet until the
+                // server's alias arrives, so a command here checks for itself.
+                if d.id_number.is_some() && writer::stored_by_key(w.tx(), &d)?.is_some() {
+                    return Err(CoreError::Invalid(format!(
+                        "{}: a resident with this identity number already exists; nothing was created",
+                        d.name
+                    )));
+                }
                 ids.push(wr.insert(w, &d, Some(batch_rid))?);
             }
             total += ids.len() as u64;

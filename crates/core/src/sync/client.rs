@@ -10,8 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::local::{self, Touched};
 use super::outbox;
 use super::wire::{
-    op_mac, LoginRequest, LoginResponse, Outcome, PullRequest, PullResponse, PushRequest, PushResponse,
-    TokenRequest, TokenResponse,
+    op_mac, LoginRequest, LoginResponse, Outcome, PullRequest, PullResponse, PushRequest,
+    PushResponse, TokenRequest, TokenResponse,
 };
 use crate::clock::Clock;
 use crate::error::{CoreError, Result};
@@ -186,7 +186,9 @@ pub struct SyncReport {
     pub pushed: u32,
     pub rejected: u32,
     pub pulled: u32,
+    #[ts(type = "number")]
     pub cursor: i64,
+    #[ts(type = "number")]
     pub head: i64,
 }
 
@@ -195,7 +197,9 @@ pub struct SyncReport {
 pub struct SyncProgress {
     /// `push` or `pull`.
     pub phase: String,
+    #[ts(type = "number")]
     pub done: u64,
+    #[ts(type = "number")]
     pub total: u64,
 }
 
@@ -238,12 +242,15 @@ fn run(
         return Err(CoreError::Sync(NetError::Revoked));
     }
     let (Some(secret), Some(_)) = (st.device_secret.clone(), st.device_token.clone()) else {
-        return Err(CoreError::NotAllowed("log in to the server first; until then work stays on this computer".into()));
+        return Err(CoreError::NotAllowed(
+            "log in to the server first; until then work stays on this computer".into(),
+        ));
     };
     let mut access = access_token(store, clock, net, false)?;
     let district = store.device().district.clone();
     let mut report = SyncReport::default();
-    let total = store.conn().query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64;
+    let total =
+        store.conn().query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64;
     let mut sent_ops = 0u64;
     let mut refreshed = false;
     loop {
@@ -273,7 +280,8 @@ fn run(
         };
         let n = resp.results.len();
         report.rejected +=
-            resp.results.iter().filter(|r| matches!(r.outcome, Outcome::Rejected { .. })).count() as u32;
+            resp.results.iter().filter(|r| matches!(r.outcome, Outcome::Rejected { .. })).count()
+                as u32;
         apply_push(store, clock, &resp)?;
         report.pushed += n as u32;
         sent_ops += n as u64;
@@ -316,13 +324,20 @@ fn run(
 }
 
 /// A valid access token: the stored one, or a fresh one for the device token.
-fn access_token(store: &Store, clock: &dyn Clock, net: &dyn Transport, force: bool) -> Result<String> {
+fn access_token(
+    store: &Store,
+    clock: &dyn Clock,
+    net: &dyn Transport,
+    force: bool,
+) -> Result<String> {
     let st = state(store.conn())?;
     let now = clock.now().timestamp_millis();
     if let Some(t) = st.access_token.filter(|_| !force && st.access_expires_ms > now + 30_000) {
         return Ok(t);
     }
-    let device_token = st.device_token.ok_or_else(|| CoreError::NotAllowed("log in to the server first".into()))?;
+    let device_token = st
+        .device_token
+        .ok_or_else(|| CoreError::NotAllowed("log in to the server first".into()))?;
     let fresh = net.token(&TokenRequest { device_token }).map_err(CoreError::Sync)?;
     store.conn().execute(
         "UPDATE sync_state SET access_token = ?1, access_expires_ms = ?2 WHERE singleton = 1",
@@ -332,7 +347,12 @@ fn access_token(store: &Store, clock: &dyn Clock, net: &dyn Transport, force: bo
 }
 
 /// The receive rule of the HLC, and the laptop's clock error against the server's.
-fn follow_server_clock(conn: &Connection, clock: &dyn Clock, server_hlc: i64, server_ms: i64) -> Result<()> {
+fn follow_server_clock(
+    conn: &Connection,
+    clock: &dyn Clock,
+    server_hlc: i64,
+    server_ms: i64,
+) -> Result<()> {
     let local_ms = clock.now().timestamp_millis();
     let off = server_ms - local_ms;
     let offset = if off.abs() > super::hub::MAX_AHEAD_MS { off } else { 0 };
@@ -349,25 +369,29 @@ fn apply_push(store: &mut Store, clock: &dyn Clock, resp: &PushResponse) -> Resu
     let tx = store.conn_mut().transaction()?;
     let mut echoed = Vec::new();
     for r in &resp.results {
-        let row: Option<(String, String)> = tx
-            .prepare_cached("SELECT kind, at FROM outbox WHERE seq = ?1 AND op_id = ?2")?
-            .query_row(params![r.seq, r.op_id], |x| Ok((x.get(0)?, x.get(1)?)))
+        let row: Option<(String, String, String)> = tx
+            .prepare_cached("SELECT kind, at, payload FROM outbox WHERE seq = ?1 AND op_id = ?2")?
+            .query_row(params![r.seq, r.op_id], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?)))
             .optional()?;
-        let Some((kind, at)) = row else { continue };
+        let Some((kind, at, payload)) = row else { continue };
+        // What the op was about, so a refusal can name it.
+        let subject = serde_json::from_str::<serde_json::Value>(&payload)
+            .ok()
+            .and_then(|p| p["request_id"].as_str().or_else(|| p["id"].as_str()).map(str::to_owned));
         let (outcome, reason) = match &r.outcome {
             Outcome::Applied => ("applied", None),
             Outcome::Rejected { reason } => ("rejected", Some(reason.as_str())),
         };
         tx.prepare_cached(
-            "INSERT OR REPLACE INTO sync_outcomes (op_id, seq, kind, at, outcome, reason, acked_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT OR REPLACE INTO sync_outcomes (op_id, seq, kind, at, outcome, reason, acked_at, subject)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
-        .execute(params![r.op_id, r.seq, kind, at, outcome, reason, now])?;
+        .execute(params![r.op_id, r.seq, kind, at, outcome, reason, now, subject])?;
         tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?.execute([r.seq])?;
         echoed.extend(r.rows.iter().cloned());
     }
     let pending = outbox::pending(&tx)?;
-    let mut touched = Touched::default();
+    let mut touched = Touched::new(&tx)?;
     for row in &echoed {
         if !pending.contains(&(row.entity.clone(), row.id.clone())) {
             local::write(&tx, row, &mut touched)?;
@@ -384,11 +408,11 @@ fn apply_pull(store: &mut Store, clock: &dyn Clock, page: &PullResponse) -> Resu
     let tx = store.conn_mut().transaction()?;
     let from: i64 = tx.query_row("SELECT cursor FROM sync_state", [], |r| r.get(0))?;
     let pending = outbox::pending(&tx)?;
-    let mut touched = Touched::default();
+    let mut touched = Touched::new(&tx)?;
     for row in &page.rows {
         // A row this device changed and has not pushed yet keeps its own values until the
         // server has decided the change; it comes back then with the decision in it.
-        if pending.contains(&(row.entity.clone(), row.id.clone())) {
+        if !pending.is_empty() && pending.contains(&(row.entity.clone(), row.id.clone())) {
             continue;
         }
         local::write(&tx, row, &mut touched)?;
@@ -410,14 +434,17 @@ fn apply_pull(store: &mut Store, clock: &dyn Clock, page: &PullResponse) -> Resu
 /// The once-per-page work: derived request columns from their events, every open request's
 /// when reference data (a policy, the calendar, the mode) changed.
 fn finish(conn: &Connection, clock: &dyn Clock, touched: &Touched) -> Result<()> {
+    local::index_new(conn, touched)?;
     if touched.requests.is_empty() && !touched.reference {
         return Ok(());
     }
     let env = Env::load(conn)?;
     let now = clock.now();
     for id in &touched.requests {
-        let exists: Option<i64> =
-            conn.prepare_cached("SELECT 1 FROM requests WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+        let exists: Option<i64> = conn
+            .prepare_cached("SELECT 1 FROM requests WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
         if exists.is_some() {
             derive::recompute(conn, id, &env, now)?;
         }
@@ -444,4 +471,3 @@ pub(crate) fn sign(secret: &str, op: &mut super::wire::Op) {
 
 /// The set of (entity, id) pairs used for pending checks.
 pub(crate) type Keys = HashSet<(String, String)>;
-

@@ -278,7 +278,9 @@ impl super::client::Transport for MemServer {
             return Err(NetError::Refused("wrong user name or password".into()));
         }
         let token = format!("{}@{}", req.username, req.site_id);
-        self.devices.borrow_mut().insert(token.clone(), (req.username.clone(), req.site_id.clone()));
+        self.devices
+            .borrow_mut()
+            .insert(token.clone(), (req.username.clone(), req.site_id.clone()));
         self.hub.borrow_mut().register_site(&req.site_id, &req.username);
         Ok(super::wire::LoginResponse {
             user_id: req.username.clone(),

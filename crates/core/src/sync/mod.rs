@@ -5,13 +5,15 @@ pub mod client;
 pub mod hub;
 mod local;
 pub mod memhub;
+pub mod merge;
 mod outbox;
+mod rules;
 pub mod sim;
-pub mod view;
 #[cfg(test)]
 mod tests;
-pub mod merge;
-mod rules;
+pub mod view;
 pub mod wire;
 
-pub use wire::{Op, Outcome, Principal, PullRequest, PullResponse, PushRequest, PushResponse, Role, Row, Stamp};
+pub use wire::{
+    Op, Outcome, Principal, PullRequest, PullResponse, PushRequest, PushResponse, Role, Row, Stamp,
+};

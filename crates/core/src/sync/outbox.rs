@@ -12,10 +12,16 @@ use super::wire::{entity, Op, Row, Stamp};
 use crate::error::Result;
 
 /// The fields a request step sets: the op's stamp goes on them.
-const STEP_FIELDS: [&str; 7] = ["status", "round", "paused", "assignee", "area", "merged_into", "updated_at"];
+const STEP_FIELDS: [&str; 7] =
+    ["status", "round", "paused", "assignee", "area", "merged_into", "updated_at"];
 
 /// The next ops to push, oldest first, signed, up to `max_ops` ops or about `max_rows` rows.
-pub(crate) fn batch(conn: &Connection, secret: &str, max_ops: usize, max_rows: usize) -> Result<Vec<Op>> {
+pub(crate) fn batch(
+    conn: &Connection,
+    secret: &str,
+    max_ops: usize,
+    max_rows: usize,
+) -> Result<Vec<Op>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, op_id, site_id, kind, hlc, actor, at, payload FROM outbox ORDER BY seq LIMIT ?1",
     )?;
@@ -98,15 +104,20 @@ fn touched(conn: &Connection, kind: &str, p: &Value) -> Result<Vec<(&'static str
         "residents.import" => {
             created(&mut out);
             let (a, b) = (p["rids"][0].as_i64().unwrap_or(0), p["rids"][1].as_i64().unwrap_or(-1));
-            let mut stmt = conn.prepare_cached("SELECT id FROM residents WHERE rid BETWEEN ?1 AND ?2 ORDER BY rid")?;
-            let ids: Vec<String> = stmt.query_map([a, b], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT id FROM residents WHERE rid BETWEEN ?1 AND ?2 ORDER BY rid",
+            )?;
+            let ids: Vec<String> =
+                stmt.query_map([a, b], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
             out.extend(ids.into_iter().map(|id| (entity::RESIDENT, id)));
         }
         "residents.import_update" => {
             created(&mut out);
             out.extend(ids_of(&p["updates"]).into_iter().map(|id| (entity::RESIDENT, id)));
         }
-        "residents.update" => out.extend(p["id"].as_str().map(|id| (entity::RESIDENT, id.to_owned()))),
+        "residents.update" => {
+            out.extend(p["id"].as_str().map(|id| (entity::RESIDENT, id.to_owned())))
+        }
         "import.undo" => {
             out.extend(strs(&p["removed"]).into_iter().map(|id| (entity::RESIDENT, id)));
             out.extend(ids_of(&p["restored"]).into_iter().map(|id| (entity::RESIDENT, id)));
@@ -123,7 +134,8 @@ fn touched(conn: &Connection, kind: &str, p: &Value) -> Result<Vec<(&'static str
             let mut stmt = conn.prepare_cached(sql)?;
             let mut events = Vec::new();
             for id in &ids {
-                let e: Vec<String> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                let e: Vec<String> =
+                    stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
                 events.extend(e);
             }
             out.extend(ids.into_iter().map(|id| (entity::REQUEST, id)));
@@ -157,7 +169,9 @@ fn touched(conn: &Connection, kind: &str, p: &Value) -> Result<Vec<(&'static str
                 out.push((entity::SLA_POLICY, format!("{c}|{pr}|{m}")));
             }
         }
-        "calendar.set" => out.extend(p["date"].as_str().map(|d| (entity::CALENDAR_DAY, d.to_owned()))),
+        "calendar.set" => {
+            out.extend(p["date"].as_str().map(|d| (entity::CALENDAR_DAY, d.to_owned())))
+        }
         "district.set_mode" => out.push((entity::DISTRICT_SETTING, "sla_mode".to_owned())),
         // Audit-only ops (reveals, exports, an import's summary) carry no rows.
         _ => {}
@@ -173,7 +187,9 @@ fn rows_of(conn: &Connection, kind: &str, p: &Value, stamp: &Stamp) -> Result<Ve
             None if entity::is_reference(ent) && ent != entity::TAG => {
                 // Removed by the op (a policy back to the default, an ordinary day again).
                 let mut t = Row::new(ent, id.clone(), stamp.clone());
-                if let Some(parts) = (ent == entity::SLA_POLICY).then(|| id.split('|').collect::<Vec<_>>()) {
+                if let Some(parts) =
+                    (ent == entity::SLA_POLICY).then(|| id.split('|').collect::<Vec<_>>())
+                {
                     for (f, v) in ["category", "priority", "mode"].iter().zip(parts) {
                         t.set(f, Value::from(v));
                     }

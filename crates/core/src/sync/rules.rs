@@ -216,7 +216,11 @@ fn lww_put(
     let scope = if reference {
         fixed_scope.to_owned()
     } else {
-        scope_of(tx, c, row.str("area").or_else(|| stored.as_ref().and_then(|s| s.row.str("area"))))?
+        scope_of(
+            tx,
+            c,
+            row.str("area").or_else(|| stored.as_ref().and_then(|s| s.row.str("area"))),
+        )?
     };
     if !reference && !within(c, &scope) {
         return no("that record is outside the area you are granted");
@@ -250,7 +254,15 @@ fn lww_put(
 fn conflict(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row, scope: &str, o: &Overwrite) -> R<()> {
     let lost_by = tx.site_owner(o.lost_stamp.site())?.unwrap_or_default();
     let won_by = tx.site_owner(o.won_stamp.site())?.unwrap_or_default();
-    let id = uuid::Uuid::now_v7().to_string();
+    // One row per lost value: an op re-sending a field it did not change (a row read whole at
+    // push time) must not list the same loss again.
+    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6a69_6179_7561_6e2d_636f_6e66_6c69_6374);
+    let key =
+        format!("{}|{}|{}|{}|{}", row.entity, row.id, o.field, o.lost_stamp.0, o.lost_stamp.1);
+    let id = uuid::Uuid::new_v5(&NAMESPACE, key.as_bytes()).to_string();
+    if tx.get(entity::CONFLICT, &id)?.is_some() {
+        return Ok(());
+    }
     let mut r = Row::new(entity::CONFLICT, id, c.stamp.clone());
     r.fields = json!({
         "entity": row.entity, "entity_id": row.id, "field": o.field,
@@ -362,7 +374,11 @@ fn request(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
         _ if kind == "request.merge" => {
             // The kept request, or one merged into the duplicate earlier that follows it.
             if row.str("status") == Some("duplicate") && pos.status == Status::Duplicate {
-                set(&mut merged, "merged_into", row.fields.get("merged_into").cloned().unwrap_or(Value::Null));
+                set(
+                    &mut merged,
+                    "merged_into",
+                    row.fields.get("merged_into").cloned().unwrap_or(Value::Null),
+                );
             }
         }
         _ if kind == "request.set_priority" => {
@@ -425,7 +441,10 @@ fn event(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
     let mut row = row.clone();
     if row.str("kind") == Some("created")
         && req.row.created.site() != c.stamp.site()
-        && matches!(c.op.kind.as_str(), "request.bulk_create" | "request.checkins" | "request.create")
+        && matches!(
+            c.op.kind.as_str(),
+            "request.bulk_create" | "request.checkins" | "request.create"
+        )
     {
         // Another device's creation of the same check-in stands; this one's event goes.
         let mut t = Row::new(entity::REQUEST_EVENT, row.id.clone(), row.created.clone());

@@ -29,22 +29,52 @@ const DISTRICT: &str = "本区";
 pub enum Step {
     /// Creates (or, if the device knows the person, edits) one of six people; two devices
     /// creating the same person is the overlapping-rosters case.
-    Person { dev: u8, person: u8 },
-    EditPhone { dev: u8, resident: u8, value: u8 },
-    Request { dev: u8, resident: u8 },
-    Act { dev: u8, request: u8, action: u8 },
-    Priority { dev: u8, request: u8, level: u8 },
-    Sync { dev: u8 },
+    Person {
+        dev: u8,
+        person: u8,
+    },
+    EditPhone {
+        dev: u8,
+        resident: u8,
+        value: u8,
+    },
+    Request {
+        dev: u8,
+        resident: u8,
+    },
+    Act {
+        dev: u8,
+        request: u8,
+        action: u8,
+    },
+    Priority {
+        dev: u8,
+        request: u8,
+        level: u8,
+    },
+    Sync {
+        dev: u8,
+    },
     /// Takes a device off the network, or puts it back.
-    Partition { dev: u8, offline: bool },
+    Partition {
+        dev: u8,
+        offline: bool,
+    },
     ServerDown(bool),
     /// The server applies the next push, then dies before it answers (the device never hears).
-    LoseAck { dev: u8 },
+    LoseAck {
+        dev: u8,
+    },
     /// The server dies inside the next push, before it commits.
     CrashServer,
     /// A device's clock jumps, up to two days either way.
-    Skew { dev: u8, hours: i8 },
-    Wait { minutes: u16 },
+    Skew {
+        dev: u8,
+        hours: i8,
+    },
+    Wait {
+        minutes: u16,
+    },
 }
 
 /// How a script ended when it kept every promise.
@@ -149,7 +179,10 @@ fn idn(person: u8) -> String {
 }
 
 fn pick(store: &Store, table: &str, n: u8) -> Option<String> {
-    let sql = format!("SELECT id FROM {table} WHERE {} ORDER BY id", if table == "residents" { "deleted = 0" } else { "1" });
+    let sql = format!(
+        "SELECT id FROM {table} WHERE {} ORDER BY id",
+        if table == "residents" { "deleted = 0" } else { "1" }
+    );
     let ids: Vec<String> = store
         .conn()
         .prepare(&sql)
@@ -163,7 +196,11 @@ fn pick(store: &Store, table: &str, n: u8) -> Option<String> {
 
 fn step_of(action: u8, n: u8) -> RStep {
     let grid = area_id(
-        Some(&area_id(Some(&area_id(None, Level::District, DISTRICT)), Level::Community, "建设社区")),
+        Some(&area_id(
+            Some(&area_id(None, Level::District, DISTRICT)),
+            Level::Community,
+            "建设社区",
+        )),
         Level::Grid,
         if n.is_multiple_of(2) { "1网格" } else { "2网格" },
     );
@@ -224,7 +261,10 @@ pub fn run(script: &[Step]) -> Result<Report, String> {
             Step::EditPhone { dev, resident, value } => {
                 let dv = &mut devs[d(dev)];
                 if let Some(id) = pick(&dv.store, "residents", *resident) {
-                    let patch = ResidentPatch { phone: Some(Some(format!("139000000{:02}", value % 100))), ..Default::default() };
+                    let patch = ResidentPatch {
+                        phone: Some(Some(format!("139000000{:02}", value % 100))),
+                        ..Default::default()
+                    };
                     let _ = command(dv, |c| residents::update(c, &id, patch).map(|_| ()));
                 }
             }
@@ -247,14 +287,18 @@ pub fn run(script: &[Step]) -> Result<Report, String> {
             Step::Act { dev, request, action } => {
                 let dv = &mut devs[d(dev)];
                 if let Some(id) = pick(&dv.store, "requests", *request) {
-                    let _ = command(dv, |c| requests::act(c, &id, step_of(*action, *request)).map(|_| ()));
+                    let _ = command(dv, |c| {
+                        requests::act(c, &id, step_of(*action, *request)).map(|_| ())
+                    });
                 }
             }
             Step::Priority { dev, request, level } => {
                 let dv = &mut devs[d(dev)];
                 if let Some(id) = pick(&dv.store, "requests", *request) {
-                    let p = [Priority::Urgent, Priority::High, Priority::Normal, Priority::Low][*level as usize % 4];
-                    let _ = command(dv, |c| requests::set_priority(c, &id, p, "电话核实").map(|_| ()));
+                    let p = [Priority::Urgent, Priority::High, Priority::Normal, Priority::Low]
+                        [*level as usize % 4];
+                    let _ =
+                        command(dv, |c| requests::set_priority(c, &id, p, "电话核实").map(|_| ()));
                 }
             }
             Step::Sync { dev } => {
@@ -266,7 +310,9 @@ pub fn run(script: &[Step]) -> Result<Report, String> {
             Step::ServerDown(b) => down.set(*b),
             Step::LoseAck { dev } => devs[d(dev)].lose_ack.set(true),
             Step::CrashServer => devs.iter().for_each(|dv| dv.crash.set(true)),
-            Step::Skew { dev, hours } => devs[d(dev)].clock.advance_ms(i64::from(*hours) * 3_600_000),
+            Step::Skew { dev, hours } => {
+                devs[d(dev)].clock.advance_ms(i64::from(*hours) * 3_600_000)
+            }
             Step::Wait { minutes } => {
                 for dv in &devs {
                     dv.clock.advance_ms(i64::from(*minutes) * 60_000);
@@ -285,7 +331,8 @@ pub fn run(script: &[Step]) -> Result<Report, String> {
     server.crash_next.set(false);
     for round in 0..4 {
         for (i, dv) in devs.iter_mut().enumerate() {
-            sync(dv, &server, &down).map_err(|e| format!("healing round {round}, device {i}: {e}"))?;
+            sync(dv, &server, &down)
+                .map_err(|e| format!("healing round {round}, device {i}: {e}"))?;
         }
         check_orders(&server, &mut orders)?;
     }
@@ -330,7 +377,11 @@ fn check_orders(server: &MemServer, seen: &mut HashMap<String, (u32, u8)>) -> Re
 
 fn position(f: &serde_json::Map<String, Value>) -> Position {
     Position {
-        status: f.get("status").and_then(Value::as_str).and_then(Status::parse).unwrap_or(Status::New),
+        status: f
+            .get("status")
+            .and_then(Value::as_str)
+            .and_then(Status::parse)
+            .unwrap_or(Status::New),
         round: f.get("round").and_then(Value::as_u64).unwrap_or(1) as u32,
         paused: f.get("paused").and_then(Value::as_bool).unwrap_or(false),
     }
@@ -356,8 +407,15 @@ fn verify(server: &MemServer, devs: &mut [Dev]) -> Result<Report, String> {
     // The server's state as a new device receives it.
     let mut fresh = Store::open_in_memory().map_err(|e| e.to_string())?;
     let clock = ManualClock::fixed();
-    client::login(&mut fresh, server, "mem://", &format!("u{DEVICES}"), &format!("u{DEVICES}"), "observer")
-        .map_err(|e| e.to_string())?;
+    client::login(
+        &mut fresh,
+        server,
+        "mem://",
+        &format!("u{DEVICES}"),
+        &format!("u{DEVICES}"),
+        "observer",
+    )
+    .map_err(|e| e.to_string())?;
     client::sync(&mut fresh, &clock, server, &mut |_| {}).map_err(|e| e.to_string())?;
     let truth = snapshot(&fresh);
     let mut made = 0usize;
@@ -366,7 +424,9 @@ fn verify(server: &MemServer, devs: &mut [Dev]) -> Result<Report, String> {
         if mine != truth {
             let diff: Vec<_> = mine.iter().filter(|l| !truth.contains(l)).take(3).collect();
             let missing: Vec<_> = truth.iter().filter(|l| !mine.contains(l)).take(3).collect();
-            return Err(format!("device {i} differs from the server: has {diff:?}, lacks {missing:?}"));
+            return Err(format!(
+                "device {i} differs from the server: has {diff:?}, lacks {missing:?}"
+            ));
         }
         let stats = dv.store.stats().map_err(|e| e.to_string())?;
         if stats.outbox != 0 {
@@ -376,7 +436,11 @@ fn verify(server: &MemServer, devs: &mut [Dev]) -> Result<Report, String> {
         if check.broken_at.is_some() {
             return Err(format!("device {i}'s audit chain breaks at {:?}", check.broken_at));
         }
-        made += dv.store.conn().query_row("SELECT count(*) FROM sync_outcomes", [], |r| r.get::<_, i64>(0)).map_err(|e| e.to_string())? as usize;
+        made += dv
+            .store
+            .conn()
+            .query_row("SELECT count(*) FROM sync_outcomes", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| e.to_string())? as usize;
     }
     let hub = server.hub.borrow();
     if !hub.chain_ok() {
@@ -403,7 +467,10 @@ fn verify(server: &MemServer, devs: &mut [Dev]) -> Result<Report, String> {
         }
     }
     if let Some((k, n)) = people.iter().find(|(_, n)| **n > 1) {
-        return Err(format!("{n} live residents share the identity number ending {}", &k[k.len().saturating_sub(4)..]));
+        return Err(format!(
+            "{n} live residents share the identity number ending {}",
+            &k[k.len().saturating_sub(4)..]
+        ));
     }
     // Every request's history is a legal walk of the state machine in the server's order.
     let mut events: BTreeMap<String, Vec<(i64, String, u32)>> = BTreeMap::new();
@@ -411,7 +478,11 @@ fn verify(server: &MemServer, devs: &mut [Dev]) -> Result<Report, String> {
         if s.row.entity == entity::REQUEST_EVENT {
             let r = s.row.str("request_id").unwrap_or_default().to_owned();
             let round = s.row.fields.get("round").and_then(Value::as_u64).unwrap_or(1) as u32;
-            events.entry(r).or_default().push((s.row.version, s.row.str("kind").unwrap_or_default().to_owned(), round));
+            events.entry(r).or_default().push((
+                s.row.version,
+                s.row.str("kind").unwrap_or_default().to_owned(),
+                round,
+            ));
         }
     }
     let mut requests = 0;
@@ -426,11 +497,18 @@ fn verify(server: &MemServer, devs: &mut [Dev]) -> Result<Report, String> {
                 format!("request {}: the server let “{kind}” through illegally: {e}", s.row.id)
             })?;
             if pos.round != *round {
-                return Err(format!("request {}: event {kind} says round {round}, the walk {}", s.row.id, pos.round));
+                return Err(format!(
+                    "request {}: event {kind} says round {round}, the walk {}",
+                    s.row.id, pos.round
+                ));
             }
         }
         if pos != position(&s.row.fields) {
-            return Err(format!("request {}: the row says {:?}, its events {pos:?}", s.row.id, position(&s.row.fields)));
+            return Err(format!(
+                "request {}: the row says {:?}, its events {pos:?}",
+                s.row.id,
+                position(&s.row.fields)
+            ));
         }
     }
     let rejected = log.iter().filter(|(_, o)| matches!(o, wire::Outcome::Rejected { .. })).count();
@@ -455,7 +533,10 @@ fn verify(server: &MemServer, devs: &mut [Dev]) -> Result<Report, String> {
     // A replayed pull changes nothing.
     if let Some(dv) = devs.first_mut() {
         let before = snapshot(&dv.store);
-        dv.store.conn().execute("UPDATE sync_state SET cursor = 0", []).map_err(|e| e.to_string())?;
+        dv.store
+            .conn()
+            .execute("UPDATE sync_state SET cursor = 0", [])
+            .map_err(|e| e.to_string())?;
         client::sync(&mut dv.store, &dv.clock, server, &mut |_| {}).map_err(|e| e.to_string())?;
         if snapshot(&dv.store) != before {
             return Err("pulling everything again changed a device".into());

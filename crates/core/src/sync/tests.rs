@@ -50,7 +50,8 @@ pub(crate) fn idn(n: u32) -> String {
 }
 
 fn server() -> MemServer {
-    let mut s = MemServer::new("本区", crate::clock::Clock::now(&ManualClock::fixed()).timestamp_millis());
+    let mut s =
+        MemServer::new("本区", crate::clock::Clock::now(&ManualClock::fixed()).timestamp_millis());
     s.add_user("alice", Role::DistrictSupervisor, None);
     s.add_user("bob", Role::DistrictSupervisor, None);
     s
@@ -62,8 +63,11 @@ pub(crate) fn snapshot(store: &Store) -> Vec<String> {
     let mut out = Vec::new();
     let mut q = |sql: &str| {
         let mut stmt = conn.prepare(sql).expect("prepare");
-        let rows: Vec<String> =
-            stmt.query_map([], |r| r.get::<_, String>(0)).expect("query").collect::<Result<_, _>>().expect("rows");
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
         out.extend(rows);
     };
     q("SELECT id || '|' || name || '|' || ifnull(id_number,'') || '|' || ifnull(phone,'') || '|' || deleted FROM residents ORDER BY id");
@@ -89,11 +93,16 @@ fn two_devices_converge_and_one_person_stays_one() {
     let alive: i64 = b
         .store
         .conn()
-        .query_row("SELECT count(*) FROM residents WHERE id_number = ?1 AND deleted = 0", [&same], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM residents WHERE id_number = ?1 AND deleted = 0",
+            [&same],
+            |r| r.get(0),
+        )
         .expect("count");
     assert_eq!(alive, 1, "the same identity number on two devices ends as one person");
     assert_eq!(a.store.stats().expect("stats").outbox, 0);
-    let aliases = server.hub.borrow().rows().iter().filter(|s| s.row.entity == entity::ALIAS).count();
+    let aliases =
+        server.hub.borrow().rows().iter().filter(|s| s.row.entity == entity::ALIAS).count();
     assert_eq!(aliases, 1);
 }
 
@@ -106,11 +115,23 @@ fn concurrent_edits_keep_the_later_and_list_the_other() {
     a.sync(&server).expect("sync");
     b.sync(&server).expect("sync");
     // Offline, both change the phone; bob's edit is the later one.
-    a.ctx(|c| residents::update(c, &p.id, ResidentPatch { phone: Some(Some("13911112222".into())), ..Default::default() }))
-        .expect("edit a");
+    a.ctx(|c| {
+        residents::update(
+            c,
+            &p.id,
+            ResidentPatch { phone: Some(Some("13911112222".into())), ..Default::default() },
+        )
+    })
+    .expect("edit a");
     b.clock.advance_ms(60_000);
-    b.ctx(|c| residents::update(c, &p.id, ResidentPatch { phone: Some(Some("13733334444".into())), ..Default::default() }))
-        .expect("edit b");
+    b.ctx(|c| {
+        residents::update(
+            c,
+            &p.id,
+            ResidentPatch { phone: Some(Some("13733334444".into())), ..Default::default() },
+        )
+    })
+    .expect("edit b");
     b.sync(&server).expect("sync b");
     a.sync(&server).expect("sync a");
     b.sync(&server).expect("sync b");
@@ -178,7 +199,8 @@ fn a_stale_assignment_never_reopens_a_closed_request() {
         a.ctx(|c| requests::act(c, &r, step)).expect("step a");
     }
     b.clock.advance_ms(3_600_000);
-    b.ctx(|c| requests::act(c, &r, Step::Assign { assignee: "志愿者 小刘".into() })).expect("assign b");
+    b.ctx(|c| requests::act(c, &r, Step::Assign { assignee: "志愿者 小刘".into() }))
+        .expect("assign b");
     a.sync(&server).expect("sync a");
     let report = b.sync(&server).expect("sync b");
     assert_eq!(report.rejected, 1);
@@ -187,7 +209,9 @@ fn a_stale_assignment_never_reopens_a_closed_request() {
     let (status, assignee): (String, Option<String>) = b
         .store
         .conn()
-        .query_row("SELECT status, assignee FROM requests WHERE id = ?1", [&r], |x| Ok((x.get(0)?, x.get(1)?)))
+        .query_row("SELECT status, assignee FROM requests WHERE id = ?1", [&r], |x| {
+            Ok((x.get(0)?, x.get(1)?))
+        })
         .expect("row");
     assert_eq!(status, "closed");
     assert_eq!(assignee, None);
@@ -246,7 +270,11 @@ fn a_history_taken_in_bulk_arrives_whole() {
     let mut b = Device::new(&server, "bob");
     let now = crate::clock::Clock::now(&a.clock);
     let h = |steps: Vec<RStepAt>| Historic {
-        request: NewRequest { category: "medicine".into(), description: "代买药品".into(), ..Default::default() },
+        request: NewRequest {
+            category: "medicine".into(),
+            description: "代买药品".into(),
+            ..Default::default()
+        },
         created_at: now - chrono::Duration::hours(5),
         priority: crate::requests::Priority::Normal,
         steps,
@@ -282,8 +310,10 @@ fn two_offices_importing_overlapping_rosters_end_with_one_person_each() {
     // The same seed gives the same people: bob's roster is alice's first 300 and 200 more.
     let path_a = dir.path().join("a.csv");
     let path_b = dir.path().join("b.csv");
-    write_roster_csv(std::fs::File::create(&path_a).expect("a"), 300, 5, &RosterOptions::default()).expect("write a");
-    write_roster_csv(std::fs::File::create(&path_b).expect("b"), 500, 5, &RosterOptions::default()).expect("write b");
+    write_roster_csv(std::fs::File::create(&path_a).expect("a"), 300, 5, &RosterOptions::default())
+        .expect("write a");
+    write_roster_csv(std::fs::File::create(&path_b).expect("b"), 500, 5, &RosterOptions::default())
+        .expect("write b");
     for (d, p) in [(&mut a, &path_a), (&mut b, &path_b)] {
         d.ctx(|c| {
             crate::import::import_file(

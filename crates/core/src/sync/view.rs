@@ -15,7 +15,7 @@ use crate::store::Store;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SyncStatus {
     pub logged_in: bool,
-    /// The last attempt reached the server (the status bar's dot).
+    /// Logged in and the last attempt (or the login) reached the server (the status bar's dot).
     pub online: bool,
     pub server_url: Option<String>,
     pub user_name: Option<String>,
@@ -27,14 +27,18 @@ pub struct SyncStatus {
     /// The server revoked this device: it stops syncing until someone logs in again.
     pub revoked: bool,
     /// Ops made here and not yet acknowledged by the server.
+    #[ts(type = "number")]
     pub waiting: u64,
     /// Overwritten values not looked at yet, plus refused ops.
+    #[ts(type = "number")]
     pub conflicts: u64,
     pub last_sync_at: Option<String>,
     pub last_attempt_at: Option<String>,
     pub last_error: Option<String>,
     /// Where this device is in the district's stream, and the stream's end when last seen.
+    #[ts(type = "number")]
     pub cursor: i64,
+    #[ts(type = "number")]
     pub head: i64,
 }
 
@@ -57,7 +61,7 @@ pub fn status(store: &Store) -> Result<SyncStatus> {
             let attempted: Option<String> = r.get(8)?;
             let error: Option<String> = r.get(9)?;
             Ok(SyncStatus {
-                online: logged_in && attempted.is_some() && error.is_none(),
+                online: logged_in && error.is_none(),
                 logged_in,
                 server_url: r.get(1)?,
                 user_name: r.get(2)?,
@@ -106,6 +110,8 @@ pub struct ConflictView {
 pub struct RejectionView {
     pub op_id: String,
     pub kind: String,
+    /// The record the op was about (the request's first words, the resident's name), if any.
+    pub label: String,
     pub at: String,
     pub reason: String,
 }
@@ -116,7 +122,8 @@ pub struct Conflicts {
     pub rejections: Vec<RejectionView>,
 }
 
-const REAPPLY: [&str; 8] = ["name", "phone", "id_number", "building", "unit", "room", "address", "notes"];
+const REAPPLY: [&str; 8] =
+    ["name", "phone", "id_number", "building", "unit", "room", "address", "notes"];
 
 fn shown(field: &str, text: Option<String>) -> String {
     let v: Value = text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
@@ -173,11 +180,21 @@ pub fn conflicts(store: &Store) -> Result<Conflicts> {
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut stmt = conn.prepare(
-        "SELECT op_id, kind, at, ifnull(reason, '') FROM sync_outcomes
-         WHERE outcome = 'rejected' AND seen = 0 ORDER BY seq DESC LIMIT 500",
+        "SELECT o.op_id, o.kind, o.at, ifnull(o.reason, ''),
+                coalesce((SELECT substr(description, 1, 40) FROM requests WHERE id = o.subject),
+                         (SELECT name FROM residents WHERE id = o.subject), '')
+         FROM sync_outcomes o WHERE o.outcome = 'rejected' AND o.seen = 0 ORDER BY o.seq DESC LIMIT 500",
     )?;
     let rejections = stmt
-        .query_map([], |r| Ok(RejectionView { op_id: r.get(0)?, kind: r.get(1)?, at: r.get(2)?, reason: r.get(3)? }))?
+        .query_map([], |r| {
+            Ok(RejectionView {
+                op_id: r.get(0)?,
+                kind: r.get(1)?,
+                at: r.get(2)?,
+                reason: r.get(3)?,
+                label: r.get(4)?,
+            })
+        })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(Conflicts { conflicts, rejections })
 }
@@ -229,7 +246,12 @@ pub fn reapply(ctx: &mut Ctx<'_>, id: &str) -> Result<()> {
                 .as_deref()
                 .and_then(|t| t.parse().ok())
                 .ok_or_else(|| CoreError::Invalid("the lost priority is not readable".into()))?;
-            crate::requests::set_priority(ctx, &entity_id, p, "再次应用被覆盖的修改 (applied again after a sync conflict)")?;
+            crate::requests::set_priority(
+                ctx,
+                &entity_id,
+                p,
+                "再次应用被覆盖的修改 (applied again after a sync conflict)",
+            )?;
         }
         _ => {
             return Err(CoreError::NotAllowed(format!(
@@ -237,6 +259,8 @@ pub fn reapply(ctx: &mut Ctx<'_>, id: &str) -> Result<()> {
             )))
         }
     }
-    ctx.store.conn().execute("UPDATE sync_conflicts SET resolved = 1 WHERE id = ?1", params![id])?;
+    ctx.store
+        .conn()
+        .execute("UPDATE sync_conflicts SET resolved = 1 WHERE id = ?1", params![id])?;
     Ok(())
 }

@@ -145,7 +145,9 @@ pub struct PushRequest {
 pub enum Outcome {
     Applied,
     /// The server said no (a rule, the user's rights); the device undoes the op and shows why.
-    Rejected { reason: String },
+    Rejected {
+        reason: String,
+    },
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

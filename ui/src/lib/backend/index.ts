@@ -35,10 +35,14 @@ import type {
   StoreInfo,
   StoreKind,
   UndoReport,
+  Conflicts,
+  SyncReport,
+  SyncStatus,
 } from './bindings';
 
 export type * from './bindings';
 export { onFileDrop } from './drop';
+export { onSyncProgress, onSyncStatus } from './events';
 
 /** Turns whatever a rejected invoke carries into the ApiError every command promises. */
 export function toApiError(e: unknown): ApiError {
@@ -105,6 +109,17 @@ export const api = {
   checkinsGenerate: () => call<CheckinReport>('checkins_generate'),
   districtMode: () => call<Mode>('district_mode'),
   districtModeSet: (mode: Mode) => call<number>('district_mode_set', { mode }),
+  syncStatus: () => call<SyncStatus>('sync_status'),
+  syncLogin: (serverUrl: string, username: string, password: string) =>
+    call<SyncStatus>('sync_login', { server_url: serverUrl, username, password }),
+  syncLogout: () => call<SyncStatus>('sync_logout'),
+  /** Pushes and pulls now; answers when done (progress comes as `sync-progress` events). */
+  syncNow: () => call<SyncReport>('sync_now'),
+  syncConflicts: () => call<Conflicts>('sync_conflicts'),
+  /** "Apply mine again": the lost value set again as a new edit. */
+  syncReapply: (id: string) => call<Conflicts>('sync_reapply', { id }),
+  /** A conflict or a refusal marked as looked at (a refusal by its op id). */
+  syncDismiss: (id: string) => call<Conflicts>('sync_dismiss', { id }),
 };
 
 /** The code a cancelled import_run rejects with. */

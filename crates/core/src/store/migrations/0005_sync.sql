@@ -38,6 +38,8 @@ CREATE TABLE sync_outcomes (
     outcome  TEXT NOT NULL CHECK (outcome IN ('applied', 'rejected')),
     reason   TEXT,
     acked_at TEXT NOT NULL,
+    -- The request or resident the op was about, so a refusal can name it.
+    subject  TEXT,
     seen     INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX sync_outcomes_rejected ON sync_outcomes (seen) WHERE outcome = 'rejected';

@@ -12,6 +12,42 @@ use crate::sync::wire::{entity, Row, Stamp};
 pub(crate) struct Touched {
     pub requests: std::collections::BTreeSet<String>,
     pub reference: bool,
+    /// Rows inserted above these row numbers get their search rows in one statement at the
+    /// end of the page ([`index_new`]): a first sync writes 200,000 rows, and one FTS insert
+    /// per row costs more than the rows themselves.
+    pub resident_floor: i64,
+    pub request_floor: i64,
+}
+
+impl Touched {
+    pub(crate) fn new(conn: &Connection) -> Result<Touched> {
+        let max = |t: &str| -> Result<i64> {
+            Ok(conn.query_row(&format!("SELECT ifnull(max(rid), 0) FROM {t}"), [], |r| r.get(0))?)
+        };
+        Ok(Touched {
+            resident_floor: max("residents")?,
+            request_floor: max("requests")?,
+            ..Touched::default()
+        })
+    }
+}
+
+/// The search rows of the rows a page inserted (see [`Touched`]).
+pub(crate) fn index_new(conn: &Connection, t: &Touched) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO residents_fts (rowid, name, place, phone)
+         SELECT rid, name, concat(building, unit, room, address), phone
+         FROM residents WHERE rid > ?1 AND deleted = 0",
+    )?
+    .execute([t.resident_floor])?;
+    conn.prepare_cached(
+        "INSERT INTO requests_fts (rowid, description, place)
+         SELECT q.rid, q.description, coalesce(q.address,
+                (SELECT concat(r.building, r.unit, r.room, r.address) FROM residents r WHERE r.id = q.resident_id), '')
+         FROM requests q WHERE q.rid > ?1",
+    )?
+    .execute([t.request_floor])?;
+    Ok(())
 }
 
 /// Writes the server's copy of a row over the local one. A tombstone without fields is a row
@@ -55,7 +91,8 @@ pub(crate) fn write(conn: &Connection, row: &Row, touched: &mut Touched) -> Resu
         }
         entity::REQUEST_EVENT => {
             if gone {
-                conn.prepare_cached("DELETE FROM request_events WHERE id = ?1")?.execute([&row.id])?;
+                conn.prepare_cached("DELETE FROM request_events WHERE id = ?1")?
+                    .execute([&row.id])?;
             } else {
                 conn.prepare_cached(
                     "INSERT INTO request_events (id, request_id, at, hlc, site_id, actor, actor_name, kind, round, data)
@@ -125,26 +162,43 @@ fn purge_resident(conn: &Connection, id: &str) -> Result<()> {
         conn.execute("DELETE FROM residents_fts WHERE rowid = ?1", [rid])?;
         conn.execute("DELETE FROM resident_tags WHERE resident_rid = ?1", [rid])?;
         conn.execute("DELETE FROM residents WHERE rid = ?1", [rid])?;
-        conn.execute("DELETE FROM field_clocks WHERE entity = 'resident' AND entity_id = ?1", [id])?;
+        conn.execute(
+            "DELETE FROM field_clocks WHERE entity = 'resident' AND entity_id = ?1",
+            [id],
+        )?;
     }
     Ok(())
 }
 
 fn write_resident(conn: &Connection, row: &Row) -> Result<()> {
-    let vals: Vec<Option<String>> = RESIDENT_SCALARS.iter().map(|f| text_of(row.fields.get(*f))).collect();
+    let vals: Vec<Option<String>> =
+        RESIDENT_SCALARS.iter().map(|f| text_of(row.fields.get(*f))).collect();
     let area = area_rid(conn, row.str("area"))?;
     let attrs: Map<String, Value> = row
         .fields
         .iter()
-        .filter_map(|(k, v)| k.strip_prefix("attributes.").filter(|_| !v.is_null()).map(|k| (k.to_owned(), v.clone())))
+        .filter_map(|(k, v)| {
+            k.strip_prefix("attributes.")
+                .filter(|_| !v.is_null())
+                .map(|k| (k.to_owned(), v.clone()))
+        })
         .collect();
     let attrs = (!attrs.is_empty()).then(|| Value::Object(attrs).to_string());
-    let existing: Option<i64> = conn
-        .prepare_cached("SELECT rid FROM residents WHERE id = ?1")?
-        .query_row([&row.id], |r| r.get(0))
+    // The search row is rewritten only when its text changed: a device pulling back its own
+    // import must not delete and re-add 200,000 search rows.
+    let existing: Option<(i64, String, bool)> = conn
+        .prepare_cached(
+            "SELECT rid, concat(name, '|', building, unit, room, address, '|', phone), deleted FROM residents WHERE id = ?1",
+        )?
+        .query_row([&row.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
+    let place: String =
+        [&vals[5], &vals[6], &vals[7], &vals[8]].into_iter().filter_map(|s| s.as_deref()).collect();
+    let name = vals[0].clone().unwrap_or_default();
+    let text = format!("{name}|{place}|{}", vals[4].as_deref().unwrap_or_default());
+    let mut index = !row.deleted;
     let rid = match existing {
-        Some(rid) => {
+        Some((rid, old_text, old_deleted)) => {
             conn.prepare_cached(
                 "UPDATE residents SET name = ?2, sex = ?3, birth_date = ?4, id_number = ?5, phone = ?6,
                      building = ?7, unit = ?8, room = ?9, address = ?10, notes = ?11, area_rid = ?12,
@@ -155,8 +209,14 @@ fn write_resident(conn: &Connection, row: &Row) -> Result<()> {
                 rid, vals[0].clone().unwrap_or_default(), vals[1], vals[2], vals[3], vals[4], vals[5], vals[6],
                 vals[7], vals[8], vals[9], area, attrs, row.deleted, row.created.0, row.created.1
             ])?;
-            conn.prepare_cached("DELETE FROM residents_fts WHERE rowid = ?1")?.execute([rid])?;
-            conn.prepare_cached("DELETE FROM resident_tags WHERE resident_rid = ?1")?.execute([rid])?;
+            if old_text == text && old_deleted == row.deleted {
+                index = false;
+            } else if !old_deleted {
+                conn.prepare_cached("DELETE FROM residents_fts WHERE rowid = ?1")?
+                    .execute([rid])?;
+            }
+            conn.prepare_cached("DELETE FROM resident_tags WHERE resident_rid = ?1")?
+                .execute([rid])?;
             rid
         }
         None => {
@@ -169,6 +229,7 @@ fn write_resident(conn: &Connection, row: &Row) -> Result<()> {
                 row.id, vals[0].clone().unwrap_or_default(), vals[1], vals[2], vals[3], vals[4], vals[5], vals[6],
                 vals[7], vals[8], vals[9], area, attrs, row.deleted, row.created.0, row.created.1
             ])?;
+            index = false;
             conn.last_insert_rowid()
         }
     };
@@ -186,13 +247,11 @@ fn write_resident(conn: &Connection, row: &Row) -> Result<()> {
             }
         }
     }
-    if !row.deleted {
-        let place: String = [&vals[5], &vals[6], &vals[7], &vals[8]]
-            .into_iter()
-            .filter_map(|s| s.as_deref())
-            .collect();
-        conn.prepare_cached("INSERT INTO residents_fts (rowid, name, place, phone) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![rid, vals[0].clone().unwrap_or_default(), place, vals[4]])?;
+    if index {
+        conn.prepare_cached(
+            "INSERT INTO residents_fts (rowid, name, place, phone) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![rid, name, place, vals[4]])?;
     }
     put_clocks(conn, entity::RESIDENT, row)
 }
@@ -201,11 +260,16 @@ fn write_request(conn: &Connection, row: &Row) -> Result<()> {
     let t = |f: &str| text_of(row.fields.get(f));
     let area = area_rid(conn, row.str("area"))?;
     let status = t("status").unwrap_or_else(|| "new".into());
-    let open = crate::requests::Status::parse(&status).is_some_and(crate::requests::Status::is_open);
-    let existing: Option<i64> = conn
-        .prepare_cached("SELECT rid FROM requests WHERE id = ?1")?
-        .query_row([&row.id], |r| r.get(0))
+    let open =
+        crate::requests::Status::parse(&status).is_some_and(crate::requests::Status::is_open);
+    let existing: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT rid, description || '|' || ifnull(address, '') FROM requests WHERE id = ?1",
+        )?
+        .query_row([&row.id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
+    let text =
+        format!("{}|{}", t("description").unwrap_or_default(), t("address").unwrap_or_default());
     let p = params![
         row.id,
         t("resident_id"),
@@ -232,8 +296,8 @@ fn write_request(conn: &Connection, row: &Row) -> Result<()> {
         t("updated_at").unwrap_or_default(),
         open
     ];
-    let rid = match existing {
-        Some(rid) => {
+    let reindex = match existing {
+        Some((rid, old_text)) => {
             conn.prepare_cached(
                 "UPDATE requests SET resident_id = ?2, category = ?3, channel = ?4, description = ?5,
                      answers = ?6, address = ?7, area_rid = ?8, priority = ?9, proposed = ?10, reasons = ?11,
@@ -243,8 +307,9 @@ fn write_request(conn: &Connection, row: &Row) -> Result<()> {
                  WHERE id = ?1",
             )?
             .execute(p)?;
-            conn.prepare_cached("DELETE FROM requests_fts WHERE rowid = ?1")?.execute([rid])?;
-            rid
+            // Search rows of new requests are written per page (`index_new`); an existing
+            // one's only when its words changed.
+            (old_text != text).then_some(rid)
         }
         None => {
             conn.prepare_cached(
@@ -255,10 +320,12 @@ fn write_request(conn: &Connection, row: &Row) -> Result<()> {
                          ?19, ?20, ?21, ?22, ?23, ?24)",
             )?
             .execute(p)?;
-            conn.last_insert_rowid()
+            None
         }
     };
-    let place: String = match t("address") {
+    if let Some(rid) = reindex {
+        conn.prepare_cached("DELETE FROM requests_fts WHERE rowid = ?1")?.execute([rid])?;
+        let place: String = match t("address") {
         Some(a) => a,
         None => match t("resident_id") {
             Some(res) => conn
@@ -271,9 +338,12 @@ fn write_request(conn: &Connection, row: &Row) -> Result<()> {
                 .unwrap_or_default(),
             None => String::new(),
         },
-    };
-    conn.prepare_cached("INSERT INTO requests_fts (rowid, description, place) VALUES (?1, ?2, ?3)")?
+        };
+        conn.prepare_cached(
+            "INSERT INTO requests_fts (rowid, description, place) VALUES (?1, ?2, ?3)",
+        )?
         .execute(params![rid, t("description").unwrap_or_default(), place])?;
+    }
     put_clocks(conn, entity::REQUEST, row)
 }
 
@@ -301,7 +371,8 @@ fn apply_alias(conn: &Connection, row: &Row, touched: &mut Touched) -> Result<()
         }
     }
     let mut stmt = conn.prepare_cached("SELECT id FROM requests WHERE resident_id = ?1")?;
-    let ids: Vec<String> = stmt.query_map([from], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let ids: Vec<String> =
+        stmt.query_map([from], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     conn.execute("UPDATE requests SET resident_id = ?2 WHERE resident_id = ?1", [from, to])?;
     touched.requests.extend(ids);
     Ok(())

@@ -6,7 +6,7 @@
 mod apply;
 mod read;
 
-pub(crate) use apply::{write, Touched};
+pub(crate) use apply::{index_new, write, Touched};
 pub(crate) use read::read;
 
 use std::collections::BTreeMap;
@@ -17,8 +17,18 @@ use serde_json::Value;
 use super::wire::{Row, Stamp};
 use crate::error::Result;
 
-pub(super) const RESIDENT_SCALARS: [&str; 10] =
-    ["name", "sex", "birth_date", "id_number", "phone", "building", "unit", "room", "address", "notes"];
+pub(super) const RESIDENT_SCALARS: [&str; 10] = [
+    "name",
+    "sex",
+    "birth_date",
+    "id_number",
+    "phone",
+    "building",
+    "unit",
+    "room",
+    "address",
+    "notes",
+];
 
 pub(super) fn clocks(conn: &Connection, ent: &str, id: &str) -> Result<BTreeMap<String, Stamp>> {
     let mut stmt = conn.prepare_cached(
@@ -74,4 +84,3 @@ pub(super) fn area_rid(conn: &Connection, id: Option<&str>) -> Result<Option<i64
         .query_row([id], |r| r.get(0))
         .optional()?)
 }
-

@@ -87,7 +87,8 @@ fn resident(conn: &Connection, id: &str) -> Result<Option<Row>> {
     row.stamps = clocks(conn, entity::RESIDENT, id)?;
     // A removed tag or attribute is known by its clock alone: it travels as false / null.
     for f in row.stamps.keys().cloned().collect::<Vec<_>>() {
-        if (f.starts_with("tags.") || f.starts_with("attributes.")) && !row.fields.contains_key(&f) {
+        if (f.starts_with("tags.") || f.starts_with("attributes.")) && !row.fields.contains_key(&f)
+        {
             let gone = if f.starts_with("tags.") { json!(false) } else { Value::Null };
             row.set(&f, gone);
         }
@@ -97,8 +98,17 @@ fn resident(conn: &Connection, id: &str) -> Result<Option<Row>> {
 }
 
 const REQUEST_TEXT: [&str; 11] = [
-    "resident_id", "category", "channel", "description", "address", "priority", "proposed",
-    "override_why", "status", "assignee", "merged_into",
+    "resident_id",
+    "category",
+    "channel",
+    "description",
+    "address",
+    "priority",
+    "proposed",
+    "override_why",
+    "status",
+    "assignee",
+    "merged_into",
 ];
 
 fn request(conn: &Connection, id: &str) -> Result<Option<Row>> {
@@ -196,4 +206,3 @@ fn reference(conn: &Connection, ent: &str, id: &str) -> Result<Option<Row>> {
     };
     Ok(row)
 }
-

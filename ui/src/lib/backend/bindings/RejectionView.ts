@@ -3,4 +3,8 @@
 /**
  * An op the server refused, with its reason.
  */
-export type RejectionView = { op_id: string, kind: string, at: string, reason: string, };
+export type RejectionView = { op_id: string, kind: string, 
+/**
+ * The record the op was about (the request's first words, the resident's name), if any.
+ */
+label: string, at: string, reason: string, };

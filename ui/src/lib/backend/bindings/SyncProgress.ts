@@ -7,4 +7,4 @@ export type SyncProgress = {
 /**
  * `push` or `pull`.
  */
-phase: string, done: bigint, total: bigint, };
+phase: string, done: number, total: number, };

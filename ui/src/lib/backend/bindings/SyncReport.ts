@@ -3,4 +3,4 @@
 /**
  * What one sync did.
  */
-export type SyncReport = { pushed: number, rejected: number, pulled: number, cursor: bigint, head: bigint, };
+export type SyncReport = { pushed: number, rejected: number, pulled: number, cursor: number, head: number, };

@@ -2,7 +2,7 @@
 
 export type SyncStatus = { logged_in: boolean, 
 /**
- * The last attempt reached the server (the status bar's dot).
+ * Logged in and the last attempt (or the login) reached the server (the status bar's dot).
  */
 online: boolean, server_url: string | null, user_name: string | null, display_name: string | null, role: string | null, 
 /**
@@ -16,12 +16,12 @@ revoked: boolean,
 /**
  * Ops made here and not yet acknowledged by the server.
  */
-waiting: bigint, 
+waiting: number, 
 /**
  * Overwritten values not looked at yet, plus refused ops.
  */
-conflicts: bigint, last_sync_at: string | null, last_attempt_at: string | null, last_error: string | null, 
+conflicts: number, last_sync_at: string | null, last_attempt_at: string | null, last_error: string | null, 
 /**
  * Where this device is in the district's stream, and the stream's end when last seen.
  */
-cursor: bigint, head: bigint, };
+cursor: number, head: number, };

@@ -1,0 +1,221 @@
+//! `jiayuan server`: runs the sync server, and manages its users and devices.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use jiayuan_core::chrono::{TimeZone, Utc};
+use jiayuan_core::sync::Role;
+use jiayuan_core::SystemClock;
+use jiayuan_server::{Config, NewUser, Server, ServerError};
+
+use crate::cmd::{usage, Failure};
+
+#[derive(Args, Debug)]
+pub struct ServerArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR")]
+    listen: String,
+    /// The server's folder (default: the per-user data folder the app uses); SQLite's
+    /// `server.db` lives there.
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// `postgres://user@host/db` to keep everything in PostgreSQL instead of SQLite.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// The district of the admin the first start creates.
+    #[arg(long, default_value = "本区", value_name = "NAME")]
+    district: String,
+    #[command(subcommand)]
+    command: Option<ServerCmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum ServerCmd {
+    /// Accounts: add, revoke, list.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Devices users logged in from: revoke, list.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCmd {
+    /// Add a user; without --password one is generated and printed once.
+    Add {
+        name: String,
+        /// city_admin, district_supervisor, street_official, community_official, grid_lead or
+        /// grid_official.
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "本区")]
+        district: String,
+        /// The area granted, as names under the district: "街道/社区/网格" (empty: all of it).
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// The name shown in the app (default: the user name).
+        #[arg(long, default_value = "")]
+        display_name: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Block the user's logins and revoke all their devices.
+    Revoke {
+        name: String,
+    },
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum DeviceCmd {
+    /// Revoke a device: its tokens stop working at once, and it wipes its store at its next contact.
+    Revoke {
+        device_id: String,
+    },
+    List,
+}
+
+impl From<ServerError> for Failure {
+    fn from(e: ServerError) -> Self {
+        let exit = match e {
+            ServerError::Storage(_) => 1,
+            _ => 2,
+        };
+        Failure { exit, message: e.to_string() }
+    }
+}
+
+fn open(args: &ServerArgs) -> Result<Server, Failure> {
+    let dir = args.data.clone().unwrap_or_else(jiayuan_core::store::default_data_dir);
+    let storage =
+        jiayuan_server::open_storage(&dir, args.database_url.as_deref()).map_err(|e| Failure {
+            exit: 1,
+            message: format!("cannot open the server's database: {e}"),
+        })?;
+    Ok(Server::new(storage, Arc::new(SystemClock), Config::default()))
+}
+
+fn when(ms: Option<i64>) -> String {
+    match ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single()) {
+        Some(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        None => "-".into(),
+    }
+}
+
+pub fn run(args: &ServerArgs) -> Result<(), Failure> {
+    let server = open(args)?;
+    match &args.command {
+        None => serve(args, server),
+        Some(ServerCmd::User(UserCmd::Add {
+            name,
+            role,
+            district,
+            scope,
+            display_name,
+            password,
+        })) => {
+            let role = Role::parse(role).ok_or_else(|| {
+                usage(format!(
+                    "--role takes one of {}",
+                    Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            let generated = password.is_none();
+            let password =
+                password.clone().unwrap_or_else(jiayuan_server::accounts::generate_password);
+            let user = server.add_user(&NewUser {
+                name: name.clone(),
+                display_name: display_name.clone(),
+                role,
+                district: district.clone(),
+                scope_path: scope.clone(),
+                password: password.clone(),
+            })?;
+            let scope = if user.scope_path.is_empty() {
+                "the whole district"
+            } else {
+                user.scope_path.as_str()
+            };
+            println!("added {} ({}) in {}: {scope}", user.name, user.role.as_str(), user.district);
+            if generated {
+                println!("password: {password}   (shown once; give it to {} in person)", user.name);
+            }
+            Ok(())
+        }
+        Some(ServerCmd::User(UserCmd::Revoke { name })) => {
+            server.revoke_user(name)?;
+            println!("{name} can no longer log in; all their devices are revoked");
+            Ok(())
+        }
+        Some(ServerCmd::User(UserCmd::List)) => {
+            for u in server.users()? {
+                let scope = if u.scope_path.is_empty() {
+                    "(whole district)"
+                } else {
+                    u.scope_path.as_str()
+                };
+                let state = if u.disabled { "revoked" } else { "active" };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    u.name,
+                    u.display_name,
+                    u.role.as_str(),
+                    u.district,
+                    scope,
+                    state
+                );
+            }
+            Ok(())
+        }
+        Some(ServerCmd::Device(DeviceCmd::Revoke { device_id })) => {
+            server.revoke_device(device_id)?;
+            println!("device {device_id} is revoked");
+            Ok(())
+        }
+        Some(ServerCmd::Device(DeviceCmd::List)) => {
+            let users = server.users()?;
+            for d in server.devices()? {
+                let user =
+                    users.iter().find(|u| u.id == d.user_id).map_or("?", |u| u.name.as_str());
+                let state = if d.revoked_ms.is_some() {
+                    format!("revoked {}", when(d.revoked_ms))
+                } else {
+                    "active".into()
+                };
+                println!(
+                    "{}\t{user}\t{}\tsite {}\tsince {}\tlast seen {}\t{state}",
+                    d.id,
+                    d.name,
+                    d.site_id,
+                    when(Some(d.created_ms)),
+                    when(d.last_seen_ms)
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn serve(args: &ServerArgs, server: Server) -> Result<(), Failure> {
+    let first = server.ensure_admin(&args.district)?;
+    let backend = server.storage().backend();
+    let server = Arc::new(server);
+    jiayuan_server::run(server, &args.listen, |addr| {
+        println!("jiayuan sync server on http://{addr} ({backend}); Ctrl-C stops it");
+        if let Some(admin) = first {
+            println!();
+            println!(
+                "First start: an administrator of {} was created. Log in from the app with",
+                admin.user.district
+            );
+            println!("  server:    http://{addr}");
+            println!("  user name: {}", admin.user.name);
+            println!("  password:  {}", admin.password);
+            println!(
+                "This password is shown only now. Add officials with `jiayuan server user add`."
+            );
+        }
+    })
+    .map_err(|e| usage(format!("cannot serve on {}: {e}", args.listen)))
+}

@@ -1,0 +1,6 @@
+//! The sync server through HTTP, on SQLite and on PostgreSQL (a fresh database per test;
+//! `JIAYUAN_TEST_DATABASE_URL` names the server, default the local one; none reachable fails).
+
+mod harness;
+mod security;
+mod sync;
