@@ -128,3 +128,64 @@ pub fn npm_ci(dir: &Path) -> Result<bool, String> {
 pub fn ui(script: &str) -> Result<(), String> {
     run(&node_tool("npm"), &["--prefix", "ui", "run", script])
 }
+
+/// The PostgreSQL server's tests run against: `JIAYUAN_TEST_DATABASE_URL`, else the one on
+/// 127.0.0.1:5432. On Debian/Ubuntu where none answers, PostgreSQL is installed, started and
+/// told to trust local TCP connections for `postgres` (a test machine's server, nothing else
+/// on it). Elsewhere, or when it still does not answer, this fails: the tests never skip.
+pub fn postgres() -> Result<String, String> {
+    let given = std::env::var("JIAYUAN_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty());
+    let url = given.clone().unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let addr = host.split('/').next().unwrap_or_default().to_owned();
+    let addr = if addr.contains(':') { addr } else { format!("{addr}:5432") };
+    if answers(&addr) {
+        return Ok(format!("at {addr}"));
+    }
+    if given.is_some() || !(cfg!(target_os = "linux") && Path::new("/usr/bin/apt-get").exists()) {
+        return Err(format!(
+            "no PostgreSQL answers at {addr}: start one, or set JIAYUAN_TEST_DATABASE_URL to one that does"
+        ));
+    }
+    apt_install(&["postgresql"])?;
+    for hba in glob_hba() {
+        let text = std::fs::read_to_string(&hba).map_err(|e| format!("{}: {e}", hba.display()))?;
+        let line = "host all postgres 127.0.0.1/32 trust";
+        if !text.contains(line) {
+            std::fs::write(&hba, format!("{line}\n{text}")).map_err(|e| format!("{}: {e}", hba.display()))?;
+        }
+    }
+    // pg_ctlcluster works with and without systemd (containers have none).
+    for version in clusters() {
+        let _ = Command::new("pg_ctlcluster").args([version.as_str(), "main", "restart"]).status();
+    }
+    for _ in 0..30 {
+        if answers(&addr) {
+            return Ok(format!("installed and started at {addr}"));
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    Err(format!("PostgreSQL was installed but does not answer at {addr}"))
+}
+
+fn answers(addr: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    addr.to_socket_addrs().ok().and_then(|mut a| a.next()).is_some_and(|a| {
+        std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(2)).is_ok()
+    })
+}
+
+fn clusters() -> Vec<String> {
+    std::fs::read_dir("/etc/postgresql")
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default()
+}
+
+fn glob_hba() -> Vec<std::path::PathBuf> {
+    clusters()
+        .into_iter()
+        .map(|v| Path::new("/etc/postgresql").join(v).join("main/pg_hba.conf"))
+        .filter(|p| p.exists())
+        .collect()
+}

@@ -100,6 +100,7 @@ pub fn test() -> Result<(), String> {
         a.extend(["--", "-D", "warnings"]);
         done(cargo(&a))
     });
+    s.stage("postgresql (the server's tests)", setup::postgres);
     s.stage("cargo test --workspace", || {
         let mut a = vec!["test", "--workspace"];
         a.extend(features);
