@@ -6,6 +6,7 @@
 mod bench;
 mod bench_desk;
 mod bench_queue;
+mod bench_sync;
 mod cmd;
 mod requests;
 mod server;
@@ -151,6 +152,9 @@ enum BenchCmd {
     Desk(bench_desk::DeskBench),
     /// Build a store of a million requests and time the triage queue's first page (p50/p95).
     Queue(bench_queue::QueueBench),
+    /// The sync server under load (SQLite, or --postgres): first sync of a district, push
+    /// throughput, hundreds of devices reconnecting.
+    Sync(bench_sync::SyncBench),
 }
 
 fn main() -> ExitCode {
@@ -191,6 +195,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCmd::Import(args)) => bench::import(&args),
         Command::Bench(BenchCmd::Desk(args)) => bench_desk::desk(&args),
         Command::Bench(BenchCmd::Queue(args)) => bench_queue::queue_bench(&args),
+        Command::Bench(BenchCmd::Sync(args)) => bench_sync::sync_bench(&args),
         Command::Server(args) => server::run(&args),
         Command::Sync(cmd) => sync::run(cli.db, cmd),
     };

@@ -254,7 +254,13 @@ fn run(
     let mut sent_ops = 0u64;
     let mut refreshed = false;
     loop {
+        let read = std::time::Instant::now();
         let ops = outbox::batch(store.conn(), &secret, PUSH_OPS, PUSH_ROWS)?;
+        tracing::debug!(
+            ops = ops.len(),
+            read_ms = read.elapsed().as_millis() as u64,
+            "read a batch"
+        );
         if ops.is_empty() {
             break;
         }
@@ -264,6 +270,7 @@ fn run(
             seen_version: state(store.conn())?.cursor,
             ops,
         };
+        let asked = std::time::Instant::now();
         let resp = match net.push(&access, &req) {
             Ok(r) => r,
             Err(NetError::Unauthorized) if !refreshed => {
@@ -282,7 +289,15 @@ fn run(
         report.rejected +=
             resp.results.iter().filter(|r| matches!(r.outcome, Outcome::Rejected { .. })).count()
                 as u32;
+        let answered = asked.elapsed();
         apply_push(store, clock, &resp)?;
+        tracing::debug!(
+            ops = n,
+            rows = req.ops.iter().map(|o| o.rows.len()).sum::<usize>(),
+            push_ms = answered.as_millis() as u64,
+            apply_ms = (asked.elapsed() - answered).as_millis() as u64,
+            "pushed a batch"
+        );
         report.pushed += n as u32;
         sent_ops += n as u64;
         progress(SyncProgress { phase: "push".into(), done: sent_ops, total: total.max(sent_ops) });
@@ -294,6 +309,7 @@ fn run(
     loop {
         let cursor = state(store.conn())?.cursor;
         let req = PullRequest { district: district.clone(), cursor, limit: PULL_ROWS };
+        let asked = std::time::Instant::now();
         let page = match net.pull(&access, &req) {
             Ok(p) => p,
             Err(NetError::Unauthorized) if !refreshed => {
@@ -308,7 +324,14 @@ fn run(
             continue;
         }
         report.pulled += page.rows.len() as u32;
+        let fetched = asked.elapsed();
         apply_pull(store, clock, &page)?;
+        tracing::debug!(
+            rows = page.rows.len(),
+            fetch_ms = fetched.as_millis() as u64,
+            apply_ms = (asked.elapsed() - fetched).as_millis() as u64,
+            "pulled a page"
+        );
         report.cursor = page.cursor;
         report.head = page.head;
         progress(SyncProgress {
