@@ -153,7 +153,8 @@ pub fn postgres() -> Result<String, String> {
         let text = std::fs::read_to_string(&hba).map_err(|e| format!("{}: {e}", hba.display()))?;
         let line = "host all postgres 127.0.0.1/32 trust";
         if !text.contains(line) {
-            std::fs::write(&hba, format!("{line}\n{text}")).map_err(|e| format!("{}: {e}", hba.display()))?;
+            std::fs::write(&hba, format!("{line}\n{text}"))
+                .map_err(|e| format!("{}: {e}", hba.display()))?;
         }
     }
     // pg_ctlcluster works with and without systemd (containers have none).
@@ -178,7 +179,9 @@ fn answers(addr: &str) -> bool {
 
 fn clusters() -> Vec<String> {
     std::fs::read_dir("/etc/postgresql")
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+        })
         .unwrap_or_default()
 }
 
