@@ -179,6 +179,18 @@ impl App {
             .collect()
     }
 
+    /// Elements matching a CSS selector inside the element `el`, now.
+    pub fn all_in(&self, el: &str, css: &str) -> Vec<String> {
+        let body = json!({"using": "css selector", "value": css});
+        self.try_cmd("POST", &format!("/element/{el}/elements"), Some(body))
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| e[ELEMENT].as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// Waits until `css` matches a displayed element and returns the first.
     pub fn wait(&self, css: &str) -> String {
         self.wait_until(css, |_| true)
@@ -210,6 +222,31 @@ impl App {
 
     pub fn click(&self, el: &str) {
         self.cmd("POST", &format!("/element/{el}/click"), Some(json!({})));
+    }
+
+    /// Clicks `el` if it is still there; false when it went.
+    pub fn try_click(&self, el: &str) -> bool {
+        self.try_cmd("POST", &format!("/element/{el}/click"), Some(json!({}))).is_ok()
+    }
+
+    /// Clicks the first displayed element matching `css`, waiting for one; a list that
+    /// re-renders between finding and clicking (a sync brought rows) is looked up again.
+    pub fn click_css(&self, css: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if self.try_click(&self.wait(css)) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} could not be clicked");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// An attribute of an element, if it has it and is still there.
+    pub fn attr(&self, el: &str, name: &str) -> Option<String> {
+        self.try_cmd("GET", &format!("/element/{el}/attribute/{name}"), None)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
     }
 
     /// Waits for the element with this test id and clicks it.

@@ -10,6 +10,7 @@
 //! They also refresh the pictures in `docs/screenshots/`.
 
 mod driver;
+mod sync;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -68,9 +68,13 @@ struct PgDb {
 impl PgDb {
     fn create(admin: &str) -> Result<(PgDb, String), Failure> {
         let name = format!("jiayuan_bench_{}", std::process::id());
-        let mut c = postgres::Client::connect(admin, postgres::NoTls).map_err(fail)?;
-        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"))
-            .map_err(fail)?;
+        let pg = |e: postgres::Error| {
+            fail(e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned()))
+        };
+        let mut c = postgres::Client::connect(admin, postgres::NoTls).map_err(pg)?;
+        // One statement each: CREATE DATABASE cannot run in the implicit transaction of a batch.
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).map_err(pg)?;
+        c.batch_execute(&format!("CREATE DATABASE {name}")).map_err(pg)?;
         let url = match admin.rsplit_once('/') {
             Some((base, _)) => format!("{base}/{name}"),
             None => return Err(fail("the PostgreSQL URL must end with /DATABASE")),

@@ -32,6 +32,9 @@ impl Desk {
             ));
         }
         client::login(&mut store, net, server_url, username, password, device_name)?;
+        // The login gave the store the account's district; pooled readers still hold the
+        // device row they opened with (the status bar would keep the old name).
+        lock(&open.readers).clear();
         open.generation.fetch_add(1, Ordering::SeqCst);
         view::status(&store)
     }

@@ -290,7 +290,7 @@ fn run(
             resp.results.iter().filter(|r| matches!(r.outcome, Outcome::Rejected { .. })).count()
                 as u32;
         let answered = asked.elapsed();
-        apply_push(store, clock, &resp)?;
+        apply_push(store, clock, &resp, &req.ops)?;
         tracing::debug!(
             ops = n,
             rows = req.ops.iter().map(|o| o.rows.len()).sum::<usize>(),
@@ -387,8 +387,20 @@ fn follow_server_clock(
     Ok(())
 }
 
-fn apply_push(store: &mut Store, clock: &dyn Clock, resp: &PushResponse) -> Result<()> {
+fn apply_push(
+    store: &mut Store,
+    clock: &dyn Clock,
+    resp: &PushResponse,
+    sent: &[super::wire::Op],
+) -> Result<()> {
     let now = clock.now().to_rfc3339();
+    // An op's echo is the server's copy after that op: a later op of the batch that carried
+    // the same row supersedes it (with its own echo, or with the device's row when the
+    // server's result matched it and nothing was echoed).
+    let last_sent: std::collections::HashMap<(&str, &str), i64> = sent
+        .iter()
+        .flat_map(|o| o.rows.iter().map(move |r| ((r.entity.as_str(), r.id.as_str()), o.seq)))
+        .collect();
     let tx = store.conn_mut().transaction()?;
     let mut echoed = Vec::new();
     for r in &resp.results {
@@ -411,7 +423,16 @@ fn apply_push(store: &mut Store, clock: &dyn Clock, resp: &PushResponse) -> Resu
         )?
         .execute(params![r.op_id, r.seq, kind, at, outcome, reason, now, subject])?;
         tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?.execute([r.seq])?;
-        echoed.extend(r.rows.iter().cloned());
+        echoed.extend(
+            r.rows
+                .iter()
+                .filter(|row| {
+                    last_sent
+                        .get(&(row.entity.as_str(), row.id.as_str()))
+                        .is_none_or(|&seq| seq <= r.seq)
+                })
+                .cloned(),
+        );
     }
     let pending = outbox::pending(&tx)?;
     let mut touched = Touched::new(&tx)?;

@@ -242,11 +242,14 @@ pub fn pull(
         });
     }
     // A grid the server has not heard of yet holds no rows (a row is placed by its area), so
-    // its official gets the district's reference data and an empty page, not an error.
+    // its official gets the district's reference data and an empty page, not an error. (Paths
+    // start with a UUID, so this prefix matches nothing.)
     let scope = match &who.scope_area {
-        Some(area) => {
-            Some(Scopes::default().path(read, area)?.unwrap_or_else(|| format!("/\u{0}{area}/")))
-        }
+        Some(area) => Some(
+            Scopes::default()
+                .path(read, area)?
+                .unwrap_or_else(|| format!("/not-yet-known:{area}/")),
+        ),
         None => None,
     };
     let limit = req.limit.clamp(1, 10_000);

@@ -343,3 +343,59 @@ fn two_offices_importing_overlapping_rosters_end_with_one_person_each() {
     assert_eq!(live, 500, "the 300 both offices imported are there once");
     assert_eq!(distinct, b.store.stats().expect("stats").residents as i64);
 }
+
+/// A transport whose pulls fail: what a device holds right after its push is answered.
+struct PushOnly<'a>(&'a MemServer);
+
+impl Transport for PushOnly<'_> {
+    fn login(
+        &self,
+        r: &super::wire::LoginRequest,
+    ) -> Result<super::wire::LoginResponse, client::NetError> {
+        self.0.login(r)
+    }
+    fn token(
+        &self,
+        r: &super::wire::TokenRequest,
+    ) -> Result<super::wire::TokenResponse, client::NetError> {
+        self.0.token(r)
+    }
+    fn push(
+        &self,
+        a: &str,
+        r: &super::wire::PushRequest,
+    ) -> Result<super::wire::PushResponse, client::NetError> {
+        self.0.push(a, r)
+    }
+    fn pull(
+        &self,
+        _: &str,
+        _: &super::wire::PullRequest,
+    ) -> Result<super::wire::PullResponse, client::NetError> {
+        Err(client::NetError::Offline("the pull was cut off".into()))
+    }
+}
+
+#[test]
+fn an_earlier_ops_echo_never_undoes_a_later_step_of_the_same_push() {
+    let server = server();
+    let mut a = Device::new(&server, "alice");
+    let p = a.ctx(|c| residents::create(c, person("孙丽", Some(&idn(21))))).expect("create");
+    let r = new_request(&mut a, &p.id);
+    for step in [
+        Step::Accept,
+        Step::Assign { assignee: "小王".into() },
+        Step::Start,
+        Step::Resolve { note: "送到".into() },
+    ] {
+        a.ctx(|c| requests::act(c, &r, step)).expect("step");
+    }
+    a.sync(&PushOnly(&server)).expect_err("the pull fails");
+    assert_eq!(a.store.stats().expect("stats").outbox, 0, "every op was acknowledged");
+    let status: String = a
+        .store
+        .conn()
+        .query_row("SELECT status FROM requests WHERE id = ?1", [&r], |x| x.get(0))
+        .expect("status");
+    assert_eq!(status, "resolved", "the device's own last step stands after its push");
+}

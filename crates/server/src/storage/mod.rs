@@ -20,7 +20,8 @@ pub use sqlite::SqliteStorage;
 pub enum StorageError {
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("PostgreSQL: {0}")]
+    /// The server's message with its SQLSTATE (the driver's own text is only "db error").
+    #[error("PostgreSQL: {}", pg_text(.0))]
     Postgres(#[from] postgres::Error),
     /// The database was made by a newer server, or by another program.
     #[error("{0}")]
@@ -30,6 +31,13 @@ pub enum StorageError {
     Taken(String),
     #[error("a stored value is damaged: {0}")]
     Corrupt(String),
+}
+
+fn pg_text(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{} ({})", d.message(), d.code().code()),
+        None => e.to_string(),
+    }
 }
 
 impl From<StorageError> for HubError {
