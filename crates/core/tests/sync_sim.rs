@@ -62,3 +62,11 @@ fn scripts_do_real_work() {
         "{total:?}"
     );
 }
+
+/// Seed 667 of `jiayuan sync sim`: a refusal whose first answer was lost (the server died
+/// before it answered) was acknowledged again without the server's copies, so the device kept
+/// the refused step.
+#[test]
+fn a_refusal_acknowledged_again_still_undoes_the_step() {
+    sim::run(&sim::script(667, 60)).expect("seed 667");
+}

@@ -119,22 +119,24 @@ pub fn push(
             if seen.op_id != op.op_id {
                 return Err(HubError::SiteReused { seq: op.seq });
             }
+            let rows = undo_copies(tx, &seen.outcome, op)?;
             results.push(OpResult {
                 seq: op.seq,
                 op_id: op.op_id.clone(),
                 outcome: seen.outcome,
-                rows: vec![],
+                rows,
             });
             continue;
         }
         if let Some(seen) = tx.op_by_id(&op.op_id)? {
             // The same op sent again under a new site id (a restored store): acknowledged,
             // never applied twice.
+            let rows = undo_copies(tx, &seen.outcome, op)?;
             results.push(OpResult {
                 seq: op.seq,
                 op_id: op.op_id.clone(),
                 outcome: seen.outcome,
-                rows: vec![],
+                rows,
             });
             continue;
         }
@@ -196,6 +198,17 @@ fn clamp(op: &mut Op, clock: &mut Hlc, now_ms: i64) {
         for s in row.stamps.values_mut() {
             fix(&mut s.0, clock);
         }
+    }
+}
+
+/// A refusal acknowledged again (its first answer was lost) carries the server's copies
+/// again: nothing else would undo the refused op on the device, since the server's rows did
+/// not change and no pull brings them. An applied op's rows came with a new version, which
+/// the next pull brings.
+fn undo_copies(tx: &mut dyn HubTx, outcome: &Outcome, op: &Op) -> Result<Vec<Row>, HubError> {
+    match outcome {
+        Outcome::Rejected { .. } => copies(tx, &op.rows),
+        Outcome::Applied => Ok(Vec::new()),
     }
 }
 
