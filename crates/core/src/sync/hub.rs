@@ -115,22 +115,16 @@ pub fn push(
     let mut scopes = Scopes::default();
     let mut results = Vec::with_capacity(req.ops.len());
     for op in &req.ops {
-        if let Some(seen) = tx.op_by_seq(&req.site_id, op.seq)? {
-            if seen.op_id != op.op_id {
-                return Err(HubError::SiteReused { seq: op.seq });
+        // Seen before under this site's sequence number, or (a restored store sending again
+        // under a new site id) by its op id: acknowledged with its outcome, never applied twice.
+        let seen = match tx.op_by_seq(&req.site_id, op.seq)? {
+            Some(seen) if seen.op_id != op.op_id => {
+                return Err(HubError::SiteReused { seq: op.seq })
             }
-            let rows = undo_copies(tx, &seen.outcome, op)?;
-            results.push(OpResult {
-                seq: op.seq,
-                op_id: op.op_id.clone(),
-                outcome: seen.outcome,
-                rows,
-            });
-            continue;
-        }
-        if let Some(seen) = tx.op_by_id(&op.op_id)? {
-            // The same op sent again under a new site id (a restored store): acknowledged,
-            // never applied twice.
+            Some(seen) => Some(seen),
+            None => tx.op_by_id(&op.op_id)?,
+        };
+        if let Some(seen) = seen {
             let rows = undo_copies(tx, &seen.outcome, op)?;
             results.push(OpResult {
                 seq: op.seq,
