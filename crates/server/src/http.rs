@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiayuan_core::sync::wire::{
     ApiError, LoginRequest, LoginResponse, Op, OpResult, Outcome, PullRequest, PullResponse,
-    PushRequest, PushResponse, Role, Row, Stamp, TokenRequest, TokenResponse,
+    PushRequest, PushResponse, RawPullResponse, Role, Row, Stamp, TokenRequest, TokenResponse,
 };
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -140,10 +140,10 @@ async fn pull(
     State(server): State<Arc<Server>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<PullResponse>, ServerError> {
+) -> Result<Json<RawPullResponse>, ServerError> {
     let access = bearer(&headers)?;
     let req: PullRequest = parse(&body, "pull")?;
-    blocking(server, move |s| s.pull(&access, &req)).await.map(Json)
+    blocking(server, move |s| s.pull_raw(&access, &req)).await.map(Json)
 }
 
 /// Up when the database answers (for a load balancer).

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::local::{self, Touched};
 use super::outbox;
 use super::wire::{
-    op_mac, LoginRequest, LoginResponse, Outcome, PullRequest, PullResponse, PushRequest,
+    op_mac, LoginRequest, LoginResponse, Op, Outcome, PullRequest, PullResponse, PushRequest,
     PushResponse, TokenRequest, TokenResponse,
 };
 use crate::clock::Clock;
@@ -62,6 +62,11 @@ pub trait Transport {
     fn token(&self, req: &TokenRequest) -> std::result::Result<TokenResponse, NetError>;
     fn push(&self, access: &str, req: &PushRequest) -> std::result::Result<PushResponse, NetError>;
     fn pull(&self, access: &str, req: &PullRequest) -> std::result::Result<PullResponse, NetError>;
+    /// The same server, callable from another thread: pull then fetches (and parses) the next
+    /// page while this one is written. Transports that cannot be shared pull page by page.
+    fn shared(&self) -> Option<&(dyn Transport + Sync)> {
+        None
+    }
 }
 
 /// Ops per push, and rows per push (an import's chunks are large).
@@ -253,17 +258,14 @@ fn run(
         store.conn().query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64;
     let mut sent_ops = 0u64;
     let mut refreshed = false;
+    // The next batch, read and signed while the previous one was at the server.
+    let mut ahead: Option<Vec<Op>> = None;
     loop {
-        let read = std::time::Instant::now();
-        let ops = outbox::batch(store.conn(), &secret, PUSH_OPS, PUSH_ROWS)?;
-        tracing::debug!(
-            ops = ops.len(),
-            read_ms = read.elapsed().as_millis() as u64,
-            "read a batch"
-        );
-        if ops.is_empty() {
-            break;
-        }
+        let ops = match ahead.take() {
+            Some(ops) => ops,
+            None => read_batch(store.conn(), &secret, 0)?,
+        };
+        let Some(last) = ops.last().map(|o| o.seq) else { break };
         let req = PushRequest {
             district: district.clone(),
             site_id: store.device().site_id.clone(),
@@ -271,7 +273,18 @@ fn run(
             ops,
         };
         let asked = std::time::Instant::now();
-        let resp = match net.push(&access, &req) {
+        let (answer, next) = match net.shared() {
+            Some(shared) => std::thread::scope(|scope| {
+                let sending = scope.spawn(|| shared.push(&access, &req));
+                let next = read_batch(store.conn(), &secret, last);
+                let answer = sending.join().unwrap_or_else(|_| {
+                    Err(NetError::Server("sending the push failed unexpectedly".into()))
+                });
+                (answer, Some(next))
+            }),
+            None => (net.push(&access, &req), None),
+        };
+        let resp = match answer {
             Ok(r) => r,
             Err(NetError::Unauthorized) if !refreshed => {
                 refreshed = true;
@@ -304,46 +317,159 @@ fn run(
         if n == 0 {
             return Err(CoreError::Internal("the server acknowledged none of the ops sent".into()));
         }
+        // The batch read ahead follows on only when the server answered every op sent.
+        if resp.results.last().map(|r| r.seq) == Some(last) {
+            ahead = next.transpose()?;
+        }
     }
     let start = state(store.conn())?.cursor;
     loop {
-        let cursor = state(store.conn())?.cursor;
-        let req = PullRequest { district: district.clone(), cursor, limit: PULL_ROWS };
-        let asked = std::time::Instant::now();
-        let page = match net.pull(&access, &req) {
-            Ok(p) => p,
-            Err(NetError::Unauthorized) if !refreshed => {
+        let pulled = match net.shared() {
+            Some(shared) => {
+                pull_ahead(store, clock, shared, &access, &district, start, &mut report, progress)
+            }
+            None => pull_pages(store, clock, net, &access, &district, start, &mut report, progress),
+        };
+        match pulled {
+            Ok(()) => break,
+            Err(Stop::Net(NetError::Unauthorized)) if !refreshed => {
                 refreshed = true;
                 access = access_token(store, clock, net, true)?;
-                continue;
             }
-            Err(e) => return Err(CoreError::Sync(e)),
-        };
-        if page.resync {
-            resync(store)?;
-            continue;
-        }
-        report.pulled += page.rows.len() as u32;
-        let fetched = asked.elapsed();
-        apply_pull(store, clock, &page)?;
-        tracing::debug!(
-            rows = page.rows.len(),
-            fetch_ms = fetched.as_millis() as u64,
-            apply_ms = (asked.elapsed() - fetched).as_millis() as u64,
-            "pulled a page"
-        );
-        report.cursor = page.cursor;
-        report.head = page.head;
-        progress(SyncProgress {
-            phase: "pull".into(),
-            done: (page.cursor - start).max(0) as u64,
-            total: (page.head - start).max(0) as u64,
-        });
-        if !page.more {
-            break;
+            Err(Stop::Resync) => resync(store)?,
+            Err(Stop::Net(e)) => return Err(CoreError::Sync(e)),
+            Err(Stop::Local(e)) => return Err(e),
         }
     }
     Ok(report)
+}
+
+/// Why pulling stopped before the device caught up.
+enum Stop {
+    Net(NetError),
+    /// The cursor is too old: pull everything again.
+    Resync,
+    Local(CoreError),
+}
+
+impl From<CoreError> for Stop {
+    fn from(e: CoreError) -> Self {
+        Stop::Local(e)
+    }
+}
+
+/// Pulls page after page from the saved cursor until caught up.
+#[allow(clippy::too_many_arguments)]
+fn pull_pages(
+    store: &mut Store,
+    clock: &dyn Clock,
+    net: &dyn Transport,
+    access: &str,
+    district: &str,
+    start: i64,
+    report: &mut SyncReport,
+    progress: &mut dyn FnMut(SyncProgress),
+) -> std::result::Result<(), Stop> {
+    loop {
+        let cursor = state(store.conn())?.cursor;
+        let req = PullRequest { district: district.to_owned(), cursor, limit: PULL_ROWS };
+        let asked = std::time::Instant::now();
+        let page = net.pull(access, &req).map_err(Stop::Net)?;
+        if !take_page(store, clock, &page, asked.elapsed(), start, report, progress)? {
+            return Ok(());
+        }
+    }
+}
+
+/// [`pull_pages`] with the next page fetched on another thread while this one is written:
+/// a first sync spends as long receiving and parsing a page as writing it. Each page is still
+/// written with its cursor in one transaction, in order, so a crash loses nothing.
+#[allow(clippy::too_many_arguments)]
+fn pull_ahead(
+    store: &mut Store,
+    clock: &dyn Clock,
+    net: &(dyn Transport + Sync),
+    access: &str,
+    district: &str,
+    start: i64,
+    report: &mut SyncReport,
+    progress: &mut dyn FnMut(SyncProgress),
+) -> std::result::Result<(), Stop> {
+    let from = state(store.conn())?.cursor;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            let mut cursor = from;
+            loop {
+                let req = PullRequest { district: district.to_owned(), cursor, limit: PULL_ROWS };
+                let asked = std::time::Instant::now();
+                let page = net.pull(access, &req);
+                let next = match &page {
+                    Ok(p) if p.more && !p.resync => Some(p.cursor),
+                    _ => None,
+                };
+                // The writer stopped (a failure, or caught up): nothing more to fetch.
+                if tx.send((page, asked.elapsed())).is_err() {
+                    return;
+                }
+                match next {
+                    Some(c) => cursor = c,
+                    None => return,
+                }
+            }
+        });
+        // `rx` goes when this returns, so a fetcher blocked on sending ends too.
+        let rx = rx;
+        loop {
+            let Ok((page, fetched)) = rx.recv() else {
+                return Err(Stop::Local(CoreError::Internal("the page fetcher stopped".into())));
+            };
+            let page = page.map_err(Stop::Net)?;
+            if !take_page(store, clock, &page, fetched, start, report, progress)? {
+                return Ok(());
+            }
+        }
+    })
+}
+
+/// Writes one pulled page; whether more follow.
+fn take_page(
+    store: &mut Store,
+    clock: &dyn Clock,
+    page: &PullResponse,
+    fetched: std::time::Duration,
+    start: i64,
+    report: &mut SyncReport,
+    progress: &mut dyn FnMut(SyncProgress),
+) -> std::result::Result<bool, Stop> {
+    if page.resync {
+        return Err(Stop::Resync);
+    }
+    let applying = std::time::Instant::now();
+    apply_pull(store, clock, page)?;
+    tracing::debug!(
+        rows = page.rows.len(),
+        fetch_ms = fetched.as_millis() as u64,
+        apply_ms = applying.elapsed().as_millis() as u64,
+        "pulled a page"
+    );
+    report.pulled += page.rows.len() as u32;
+    report.cursor = page.cursor;
+    report.head = page.head;
+    progress(SyncProgress {
+        phase: "pull".into(),
+        done: (page.cursor - start).max(0) as u64,
+        total: (page.head - start).max(0) as u64,
+    });
+    Ok(page.more)
+}
+
+/// The outbox's next batch after sequence number `after`.
+fn read_batch(conn: &Connection, secret: &str, after: i64) -> Result<Vec<Op>> {
+    let read = std::time::Instant::now();
+    let ops = outbox::batch(conn, secret, after, PUSH_OPS, PUSH_ROWS)?;
+    tracing::debug!(ops = ops.len(), read_ms = read.elapsed().as_millis() as u64, "read a batch");
+    Ok(ops)
 }
 
 /// A valid access token: the stored one, or a fresh one for the device token.
@@ -434,7 +560,9 @@ fn apply_push(
                 .cloned(),
         );
     }
-    let pending = outbox::pending(&tx)?;
+    // Parsing every waiting op's payload is the costly part of a push of thousands: only
+    // when the server sent copies back.
+    let pending = if echoed.is_empty() { Keys::new() } else { outbox::pending(&tx)? };
     let mut touched = Touched::new(&tx)?;
     for row in &echoed {
         if !pending.contains(&(row.entity.clone(), row.id.clone())) {

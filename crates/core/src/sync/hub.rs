@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::rules;
 use super::wire::{
     entity, Op, OpResult, Outcome, Principal, PullRequest, PullResponse, PushRequest, PushResponse,
-    Row,
+    RawPullResponse, Row,
 };
 use crate::hlc::Hlc;
 
@@ -27,6 +27,22 @@ pub enum HubError {
     SiteReused { seq: i64 },
     #[error("{0}")]
     Forbidden(String),
+}
+
+/// Whether a row placed at `scope` is visible to a user whose rows live under `prefix`: rows
+/// within it, reference data (an empty scope), and the areas above it (a grid's row names its
+/// community as parent, and a device cannot hold a grid without its community).
+pub fn visible(entity_name: &str, scope: &str, prefix: &str) -> bool {
+    scope.is_empty()
+        || scope.starts_with(prefix)
+        || (entity_name == entity::AREA && prefix.starts_with(scope))
+}
+
+/// A row's stored JSON and its version (see [`HubRead::rows_since_raw`]).
+#[derive(Debug)]
+pub struct RawRow {
+    pub json: Box<serde_json::value::RawValue>,
+    pub version: i64,
 }
 
 /// A row as the server keeps it: the row and the area path it is visible under.
@@ -60,7 +76,7 @@ pub struct OpRecord<'a> {
 pub trait HubRead {
     fn get(&mut self, entity: &str, id: &str) -> Result<Option<Stored>, HubError>;
     /// Rows with `cursor < version <= upto`, visible under `scope` (a path prefix; `None` is
-    /// the whole district; rows with an empty scope are always visible), in version order.
+    /// the whole district; see [`visible`]), in version order.
     fn rows_since(
         &mut self,
         cursor: i64,
@@ -68,6 +84,25 @@ pub trait HubRead {
         scope: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Row>, HubError>;
+    /// The same rows as [`HubRead::rows_since`], each as its stored JSON (with its version),
+    /// for a pull answered without parsing every row. Storages that keep rows as JSON
+    /// override it.
+    fn rows_since_raw(
+        &mut self,
+        cursor: i64,
+        upto: i64,
+        scope: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RawRow>, HubError> {
+        self.rows_since(cursor, upto, scope, limit)?
+            .into_iter()
+            .map(|r| {
+                let json = serde_json::value::to_raw_value(&r)
+                    .map_err(|e| HubError::Storage(e.to_string()))?;
+                Ok(RawRow { json, version: r.version })
+            })
+            .collect()
+    }
     /// The district's version counter.
     fn head(&mut self) -> Result<i64, HubError>;
     /// Cursors below this are too old (tombstones before it were purged).
@@ -229,6 +264,66 @@ pub fn pull(
     req: &PullRequest,
     now_ms: i64,
 ) -> Result<PullResponse, HubError> {
+    let p = page(read, who, req, &mut |read, cursor, head, scope, limit| {
+        let rows = read.rows_since(cursor, head, scope, limit)?;
+        let last = rows.last().map(|r| r.version);
+        Ok((rows, last))
+    })?;
+    Ok(PullResponse {
+        rows: p.rows,
+        cursor: p.cursor,
+        head: p.head,
+        more: p.more,
+        resync: p.resync,
+        server_hlc: p.server_hlc,
+        server_time_ms: now_ms,
+    })
+}
+
+/// The same page as [`pull`], its rows as the storage keeps them (what the HTTP server sends).
+pub fn pull_raw(
+    read: &mut dyn HubRead,
+    who: &Principal,
+    req: &PullRequest,
+    now_ms: i64,
+) -> Result<RawPullResponse, HubError> {
+    let p = page(read, who, req, &mut |read, cursor, head, scope, limit| {
+        let rows = read.rows_since_raw(cursor, head, scope, limit)?;
+        let last = rows.last().map(|r| r.version);
+        Ok((rows.into_iter().map(|r| r.json).collect(), last))
+    })?;
+    Ok(RawPullResponse {
+        rows: p.rows,
+        cursor: p.cursor,
+        head: p.head,
+        more: p.more,
+        resync: p.resync,
+        server_hlc: p.server_hlc,
+        server_time_ms: now_ms,
+    })
+}
+
+struct Page<R> {
+    rows: Vec<R>,
+    cursor: i64,
+    head: i64,
+    more: bool,
+    resync: bool,
+    server_hlc: i64,
+}
+
+/// Rows of a page with the last one's version.
+type Fetched<R> = (Vec<R>, Option<i64>);
+/// Reads a page's rows: (cursor, upto, scope, limit) as [`HubRead::rows_since`] takes them.
+type Fetch<'f, R> =
+    dyn FnMut(&mut dyn HubRead, i64, i64, Option<&str>, u32) -> Result<Fetched<R>, HubError> + 'f;
+
+fn page<R>(
+    read: &mut dyn HubRead,
+    who: &Principal,
+    req: &PullRequest,
+    fetch: &mut Fetch<'_, R>,
+) -> Result<Page<R>, HubError> {
     if req.district != who.district {
         return Err(HubError::Forbidden(format!(
             "this account works in {}, not {}",
@@ -238,15 +333,7 @@ pub fn pull(
     let head = read.head()?;
     let server_hlc = read.clock()?;
     if req.cursor > 0 && req.cursor < read.horizon()? {
-        return Ok(PullResponse {
-            rows: vec![],
-            cursor: 0,
-            head,
-            more: true,
-            resync: true,
-            server_hlc,
-            server_time_ms: now_ms,
-        });
+        return Ok(Page { rows: vec![], cursor: 0, head, more: true, resync: true, server_hlc });
     }
     // A grid the server has not heard of yet holds no rows (a row is placed by its area), so
     // its official gets the district's reference data and an empty page, not an error. (Paths
@@ -259,15 +346,18 @@ pub fn pull(
         ),
         None => None,
     };
-    let limit = req.limit.clamp(1, 10_000);
-    let rows = read.rows_since(req.cursor, head, scope.as_deref(), limit)?;
+    let limit = req.limit.clamp(1, MAX_PAGE);
+    let (rows, last) = fetch(read, req.cursor, head, scope.as_deref(), limit)?;
     let (cursor, more) = if rows.len() as u32 >= limit {
-        (rows.last().map_or(req.cursor, |r| r.version), true)
+        (last.unwrap_or(req.cursor), true)
     } else {
         (head.max(req.cursor), false)
     };
-    Ok(PullResponse { rows, cursor, head, more, resync: false, server_hlc, server_time_ms: now_ms })
+    Ok(Page { rows, cursor, head, more, resync: false, server_hlc })
 }
+
+/// The most rows one pull answers.
+pub const MAX_PAGE: u32 = 20_000;
 
 /// Area paths (`/root/street/community/grid/`), cached for one push or pull.
 #[derive(Debug, Default)]

@@ -108,7 +108,7 @@ impl HubRead for MemHub {
         }
         for (_, key) in self.data.by_version.range(cursor + 1..=upto) {
             let s = &self.data.rows[key];
-            if scope.is_none_or(|p| s.scope.is_empty() || s.scope.starts_with(p)) {
+            if scope.is_none_or(|p| super::hub::visible(&s.row.entity, &s.scope, p)) {
                 out.push(s.row.clone());
                 if out.len() as u32 >= limit {
                     break;

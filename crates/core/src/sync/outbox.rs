@@ -15,19 +15,22 @@ use crate::error::Result;
 const STEP_FIELDS: [&str; 7] =
     ["status", "round", "paused", "assignee", "area", "merged_into", "updated_at"];
 
-/// The next ops to push, oldest first, signed, up to `max_ops` ops or about `max_rows` rows.
+/// The next ops to push after sequence number `after`, oldest first, signed, up to `max_ops`
+/// ops or about `max_rows` rows.
 pub(crate) fn batch(
     conn: &Connection,
     secret: &str,
+    after: i64,
     max_ops: usize,
     max_rows: usize,
 ) -> Result<Vec<Op>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, op_id, site_id, kind, hlc, actor, at, payload FROM outbox ORDER BY seq LIMIT ?1",
+        "SELECT seq, op_id, site_id, kind, hlc, actor, at, payload FROM outbox WHERE seq > ?2
+         ORDER BY seq LIMIT ?1",
     )?;
     // Read whole first: materialising an op queries the store again.
     let raw: Vec<(Op, String)> = stmt
-        .query_map([max_ops as i64], |r| {
+        .query_map([max_ops as i64, after], |r| {
             let op = Op {
                 seq: r.get(0)?,
                 op_id: r.get(1)?,

@@ -230,7 +230,7 @@ fn a_replayed_push_changes_nothing() {
         .conn()
         .query_row("SELECT device_secret FROM sync_state", [], |r| r.get(0))
         .expect("secret");
-    let ops = super::outbox::batch(a.store.conn(), &secret, 100, 1000).expect("batch");
+    let ops = super::outbox::batch(a.store.conn(), &secret, 0, 100, 1000).expect("batch");
     let req = super::wire::PushRequest {
         district: "本区".into(),
         site_id: a.store.device().site_id.clone(),
@@ -398,4 +398,35 @@ fn an_earlier_ops_echo_never_undoes_a_later_step_of_the_same_push() {
         .query_row("SELECT status FROM requests WHERE id = ?1", [&r], |x| x.get(0))
         .expect("status");
     assert_eq!(status, "resolved", "the device's own last step stands after its push");
+}
+
+#[test]
+fn a_grid_official_gets_their_grid_and_the_areas_above_it() {
+    let mut s = server();
+    let mut a = Device::new(&s, "alice");
+    a.ctx(|c| residents::create(c, person("张三", Some(&idn(1))))).expect("create");
+    let mut elsewhere = person("李四", Some(&idn(2)));
+    elsewhere.grid = Some("2网格".into());
+    a.ctx(|c| residents::create(c, elsewhere)).expect("create");
+    a.sync(&s).expect("the district office pushes");
+    let grid: String = a
+        .store
+        .conn()
+        .query_row("SELECT id FROM areas WHERE name = '1网格'", [], |r| r.get(0))
+        .expect("the grid");
+    s.add_user("gina", Role::GridOfficial, Some(grid));
+    let mut g = Device::new(&s, "gina");
+    // Her grid's area row names its community as parent: without the areas above it, the
+    // device could not hold it.
+    g.sync(&s).expect("a grid official's first sync");
+    let q = |sql: &str| -> Vec<String> {
+        let mut stmt = g.store.conn().prepare(sql).expect("prepare");
+        let rows = stmt.query_map([], |r| r.get(0)).expect("query");
+        rows.collect::<Result<_, _>>().expect("rows")
+    };
+    assert_eq!(q("SELECT name FROM residents ORDER BY name"), vec!["张三".to_owned()]);
+    assert_eq!(
+        q("SELECT name FROM areas ORDER BY name"),
+        vec!["1网格".to_owned(), "建设社区".to_owned(), "本区".to_owned()]
+    );
 }

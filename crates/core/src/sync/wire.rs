@@ -204,6 +204,20 @@ pub struct PullResponse {
     pub server_time_ms: i64,
 }
 
+/// A [`PullResponse`] as the server sends it: each row is the JSON the server stored, sent
+/// without being parsed and written again (a first sync sends a district's every row). The
+/// same bytes on the wire as `PullResponse`.
+#[derive(Debug, Serialize)]
+pub struct RawPullResponse {
+    pub rows: Vec<Box<serde_json::value::RawValue>>,
+    pub cursor: i64,
+    pub head: i64,
+    pub more: bool,
+    pub resync: bool,
+    pub server_hlc: i64,
+    pub server_time_ms: i64,
+}
+
 /// The roles of the design brief, from the widest to the narrowest.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]

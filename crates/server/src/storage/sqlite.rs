@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use jiayuan_core::sync::hub::{HubError, HubRead, HubTx, LoggedOp, OpRecord, Stored};
+use jiayuan_core::sync::hub::{HubError, HubRead, HubTx, LoggedOp, OpRecord, RawRow, Stored};
 use jiayuan_core::sync::{Role, Row};
 use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::value::RawValue;
 
 use super::{
     hub_err, Device, DistrictState, Failures, LogEntry, Session, Storage, StorageError, User,
@@ -180,6 +181,12 @@ impl<'c> Hub<'c> {
     }
 }
 
+const ROWS_SINCE: &str = "SELECT body, version FROM rows
+     WHERE district = ?1 AND version > ?2 AND version <= ?3
+       AND (?4 IS NULL OR scope = '' OR substr(scope, 1, length(?4)) = ?4
+            OR (entity = 'area' AND substr(?4, 1, length(scope)) = scope))
+     ORDER BY version LIMIT ?5";
+
 fn parse_row(body: &str, version: i64) -> Result<Row, HubError> {
     let mut row: Row = serde_json::from_str(body)
         .map_err(|e| hub_err(StorageError::Corrupt(format!("a stored row: {e}"))))?;
@@ -206,15 +213,7 @@ impl HubRead for Hub<'_> {
         scope: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Row>, HubError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT body, version FROM rows
-                 WHERE district = ?1 AND version > ?2 AND version <= ?3
-                   AND (?4 IS NULL OR scope = '' OR substr(scope, 1, length(?4)) = ?4)
-                 ORDER BY version LIMIT ?5",
-            )
-            .map_err(hub_err)?;
+        let mut stmt = self.conn.prepare_cached(ROWS_SINCE).map_err(hub_err)?;
         let rows = stmt
             .query_map(params![self.district, cursor, upto, scope, limit], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
@@ -224,6 +223,30 @@ impl HubRead for Hub<'_> {
         for r in rows {
             let (body, v) = r.map_err(hub_err)?;
             out.push(parse_row(&body, v)?);
+        }
+        Ok(out)
+    }
+
+    fn rows_since_raw(
+        &mut self,
+        cursor: i64,
+        upto: i64,
+        scope: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RawRow>, HubError> {
+        let mut stmt = self.conn.prepare_cached(ROWS_SINCE).map_err(hub_err)?;
+        let rows = stmt
+            .query_map(params![self.district, cursor, upto, scope, limit], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(hub_err)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (body, version) = r.map_err(hub_err)?;
+            // `put` stores the row with its version in it.
+            let json = RawValue::from_string(body)
+                .map_err(|e| hub_err(StorageError::Corrupt(format!("a stored row: {e}"))))?;
+            out.push(RawRow { json, version });
         }
         Ok(out)
     }
@@ -340,19 +363,25 @@ impl HubTx for Hub<'_> {
     }
 
     fn savepoint(&mut self) -> Result<(), HubError> {
-        self.conn.execute_batch("SAVEPOINT op").map_err(hub_err)?;
+        self.conn
+            .prepare_cached("SAVEPOINT op")
+            .and_then(|mut s| s.execute([]))
+            .map_err(hub_err)?;
         self.state.save();
         Ok(())
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<(), HubError> {
-        self.conn.execute_batch("ROLLBACK TO op").map_err(hub_err)?;
+        self.conn
+            .prepare_cached("ROLLBACK TO op")
+            .and_then(|mut s| s.execute([]))
+            .map_err(hub_err)?;
         self.state.restore();
         Ok(())
     }
 
     fn release_savepoint(&mut self) -> Result<(), HubError> {
-        self.conn.execute_batch("RELEASE op").map_err(hub_err)?;
+        self.conn.prepare_cached("RELEASE op").and_then(|mut s| s.execute([])).map_err(hub_err)?;
         self.state.release();
         Ok(())
     }

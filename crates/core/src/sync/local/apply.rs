@@ -17,9 +17,21 @@ pub(crate) struct Touched {
     /// per row costs more than the rows themselves.
     pub resident_floor: i64,
     pub request_floor: i64,
+    /// Area ids to row numbers, looked up once per page rather than once per row.
+    areas: std::collections::HashMap<String, Option<i64>>,
 }
 
 impl Touched {
+    fn area_rid(&mut self, conn: &Connection, id: Option<&str>) -> Result<Option<i64>> {
+        let Some(id) = id else { return Ok(None) };
+        if let Some(rid) = self.areas.get(id) {
+            return Ok(*rid);
+        }
+        let rid = area_rid(conn, Some(id))?;
+        self.areas.insert(id.to_owned(), rid);
+        Ok(rid)
+    }
+
     pub(crate) fn new(conn: &Connection) -> Result<Touched> {
         let max = |t: &str| -> Result<i64> {
             Ok(conn.query_row(&format!("SELECT ifnull(max(rid), 0) FROM {t}"), [], |r| r.get(0))?)
@@ -55,7 +67,10 @@ pub(crate) fn index_new(conn: &Connection, t: &Touched) -> Result<()> {
 pub(crate) fn write(conn: &Connection, row: &Row, touched: &mut Touched) -> Result<()> {
     let gone = row.deleted && row.fields.is_empty();
     match row.entity.as_str() {
-        entity::AREA => write_area(conn, row)?,
+        entity::AREA => {
+            touched.areas.clear();
+            write_area(conn, row)?
+        }
         entity::TAG => {
             conn.prepare_cached(
                 "INSERT INTO tags (key, label_zh, label_en, vulnerability) VALUES (?1, ?2, ?3, ?4)
@@ -73,7 +88,7 @@ pub(crate) fn write(conn: &Connection, row: &Row, touched: &mut Touched) -> Resu
             .execute([&row.id])?;
         }
         entity::RESIDENT if gone => purge_resident(conn, &row.id)?,
-        entity::RESIDENT => write_resident(conn, row)?,
+        entity::RESIDENT => write_resident(conn, row, touched)?,
         entity::REQUEST if gone => {
             let rid: Option<i64> = conn
                 .prepare_cached("SELECT rid FROM requests WHERE id = ?1")?
@@ -86,7 +101,7 @@ pub(crate) fn write(conn: &Connection, row: &Row, touched: &mut Touched) -> Resu
             }
         }
         entity::REQUEST => {
-            write_request(conn, row)?;
+            write_request(conn, row, touched)?;
             touched.requests.insert(row.id.clone());
         }
         entity::REQUEST_EVENT => {
@@ -170,10 +185,10 @@ fn purge_resident(conn: &Connection, id: &str) -> Result<()> {
     Ok(())
 }
 
-fn write_resident(conn: &Connection, row: &Row) -> Result<()> {
+fn write_resident(conn: &Connection, row: &Row, touched: &mut Touched) -> Result<()> {
     let vals: Vec<Option<String>> =
         RESIDENT_SCALARS.iter().map(|f| text_of(row.fields.get(*f))).collect();
-    let area = area_rid(conn, row.str("area"))?;
+    let area = touched.area_rid(conn, row.str("area"))?;
     let attrs: Map<String, Value> = row
         .fields
         .iter()
@@ -197,8 +212,8 @@ fn write_resident(conn: &Connection, row: &Row) -> Result<()> {
     let name = vals[0].clone().unwrap_or_default();
     let text = format!("{name}|{place}|{}", vals[4].as_deref().unwrap_or_default());
     let mut index = !row.deleted;
-    let rid = match existing {
-        Some((rid, old_text, old_deleted)) => {
+    let rid = match &existing {
+        &Some((rid, ref old_text, old_deleted)) => {
             conn.prepare_cached(
                 "UPDATE residents SET name = ?2, sex = ?3, birth_date = ?4, id_number = ?5, phone = ?6,
                      building = ?7, unit = ?8, room = ?9, address = ?10, notes = ?11, area_rid = ?12,
@@ -209,7 +224,7 @@ fn write_resident(conn: &Connection, row: &Row) -> Result<()> {
                 rid, vals[0].clone().unwrap_or_default(), vals[1], vals[2], vals[3], vals[4], vals[5], vals[6],
                 vals[7], vals[8], vals[9], area, attrs, row.deleted, row.created.0, row.created.1
             ])?;
-            if old_text == text && old_deleted == row.deleted {
+            if *old_text == text && old_deleted == row.deleted {
                 index = false;
             } else if !old_deleted {
                 conn.prepare_cached("DELETE FROM residents_fts WHERE rowid = ?1")?
@@ -253,12 +268,12 @@ fn write_resident(conn: &Connection, row: &Row) -> Result<()> {
         )?
         .execute(params![rid, name, place, vals[4]])?;
     }
-    put_clocks(conn, entity::RESIDENT, row)
+    put_clocks(conn, entity::RESIDENT, row, existing.is_none())
 }
 
-fn write_request(conn: &Connection, row: &Row) -> Result<()> {
+fn write_request(conn: &Connection, row: &Row, touched: &mut Touched) -> Result<()> {
     let t = |f: &str| text_of(row.fields.get(f));
-    let area = area_rid(conn, row.str("area"))?;
+    let area = touched.area_rid(conn, row.str("area"))?;
     let status = t("status").unwrap_or_else(|| "new".into());
     let open =
         crate::requests::Status::parse(&status).is_some_and(crate::requests::Status::is_open);
@@ -296,6 +311,7 @@ fn write_request(conn: &Connection, row: &Row) -> Result<()> {
         t("updated_at").unwrap_or_default(),
         open
     ];
+    let new = existing.is_none();
     let reindex = match existing {
         Some((rid, old_text)) => {
             conn.prepare_cached(
@@ -344,7 +360,7 @@ fn write_request(conn: &Connection, row: &Row) -> Result<()> {
         )?
         .execute(params![rid, t("description").unwrap_or_default(), place])?;
     }
-    put_clocks(conn, entity::REQUEST, row)
+    put_clocks(conn, entity::REQUEST, row, new)
 }
 
 fn apply_alias(conn: &Connection, row: &Row, touched: &mut Touched) -> Result<()> {

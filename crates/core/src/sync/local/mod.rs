@@ -38,11 +38,15 @@ pub(super) fn clocks(conn: &Connection, ent: &str, id: &str) -> Result<BTreeMap<
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(super) fn put_clocks(conn: &Connection, ent: &str, row: &Row) -> Result<()> {
-    conn.prepare_cached("DELETE FROM field_clocks WHERE entity = ?1 AND entity_id = ?2")?
-        .execute([ent, &row.id])?;
+/// A row's field clocks as the server sent them. A row just inserted has none to clear (its
+/// clocks go with it when it is purged), which saves a first sync one statement per row.
+pub(super) fn put_clocks(conn: &Connection, ent: &str, row: &Row, inserted: bool) -> Result<()> {
+    if !inserted {
+        conn.prepare_cached("DELETE FROM field_clocks WHERE entity = ?1 AND entity_id = ?2")?
+            .execute([ent, &row.id])?;
+    }
     let mut ins = conn.prepare_cached(
-        "INSERT INTO field_clocks (entity, entity_id, field, hlc, site_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO field_clocks (entity, entity_id, field, hlc, site_id) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for (f, s) in &row.stamps {
         ins.execute(params![ent, row.id, f, s.0, s.1])?;
