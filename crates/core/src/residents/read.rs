@@ -44,6 +44,24 @@ fn with_paths(sql: &str) -> String {
     format!("WITH paths AS ({}) {sql}", crate::areas::AREA_PATHS_SQL)
 }
 
+/// [`with_paths`] for one resident, found by `which` (a condition on `residents`): the path of
+/// that resident's area alone. SQLite materialises the recursive view whole, so the general
+/// form walks every area of the district for each resident read (half a millisecond).
+fn with_path_of(which: &str, sql: &str) -> String {
+    let all = crate::areas::AREA_PATHS_SQL;
+    let anchor = "SELECT rid, level, name, parent_id FROM areas\n";
+    debug_assert!(all.contains(anchor), "the anchor of AREA_PATHS_SQL changed");
+    let one = all.replacen(
+        anchor,
+        &format!(
+            "SELECT rid, level, name, parent_id FROM areas
+             WHERE rid IN (SELECT area_rid FROM residents WHERE {which})\n"
+        ),
+        1,
+    );
+    format!("WITH paths AS ({one}) {sql}")
+}
+
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> {
     let tags: Option<String> = r.get(14)?;
     let attributes: Option<String> = r.get(15)?;
@@ -69,7 +87,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> {
 }
 
 pub fn get(store: &Store, id: &str) -> Result<Option<Resident>> {
-    let sql = with_paths(&format!("{SELECT} WHERE r.id = ?1 AND r.deleted = 0"));
+    let sql = with_path_of("id = ?1", &format!("{SELECT} WHERE r.id = ?1 AND r.deleted = 0"));
     Ok(store.conn().prepare_cached(&sql)?.query_row([id], from_row).optional()?)
 }
 
@@ -85,7 +103,7 @@ pub fn count(store: &Store) -> Result<u64> {
 /// street, community or grid), part of a phone, or a whole identity number. Three or more
 /// characters use the trigram index; shorter queries (a two-character name) scan names.
 pub fn search(store: &Store, query: &str, limit: u32) -> Result<Vec<Resident>> {
-    let by_rid = with_paths(&format!("{SELECT} WHERE r.rid = ?1"));
+    let by_rid = with_path_of("rid = ?1", &format!("{SELECT} WHERE r.rid = ?1"));
     let mut stmt = store.conn().prepare_cached(&by_rid)?;
     let mut out = Vec::new();
     for rid in search_rids(store, query, limit)? {
