@@ -72,7 +72,7 @@ pub trait Transport {
 /// Ops per push, and rows per push (an import's chunks are large).
 const PUSH_OPS: usize = 500;
 const PUSH_ROWS: usize = 20_000;
-const PULL_ROWS: u32 = 5_000;
+const PULL_ROWS: u32 = 20_000;
 
 /// The device's login and position in the district's stream.
 #[derive(Debug, Clone, Default)]
