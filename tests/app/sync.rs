@@ -318,7 +318,7 @@ fn two_windows_edit_one_request_offline_and_both_show_the_conflict() {
         for t in &texts {
             assert!(t.contains("独居老人隔离在家"), "{who}: the conflict names the request: {t}");
             // The server names who wrote each value by their accounts.
-            assert!(t.contains("wang ·") && t.contains("li ·"), "{who}: who wrote each: {t}");
+            assert!(t.contains("王芳 ·") && t.contains("李强 ·"), "{who}: who wrote each: {t}");
         }
         let at = |field: &str| {
             let i = texts.iter().position(|t| t.contains(field)).unwrap_or_else(|| {

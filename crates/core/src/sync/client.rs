@@ -74,6 +74,12 @@ const PUSH_OPS: usize = 500;
 const PUSH_ROWS: usize = 20_000;
 const PULL_ROWS: u32 = 20_000;
 
+/// Rows asked for in the `n`th page of a pull: the first pages small, so a first sync shows
+/// progress within a second, then [`PULL_ROWS`] (fewer commits, larger search segments).
+fn page_limit(n: u32) -> u32 {
+    (PULL_ROWS / 4) << n.min(2)
+}
+
 /// The device's login and position in the district's stream.
 #[derive(Debug, Clone, Default)]
 #[allow(dead_code)] // read whole for the status and tests; not every caller uses every field
@@ -370,15 +376,16 @@ fn pull_pages(
     report: &mut SyncReport,
     progress: &mut dyn FnMut(SyncProgress),
 ) -> std::result::Result<(), Stop> {
-    loop {
+    for n in 0.. {
         let cursor = state(store.conn())?.cursor;
-        let req = PullRequest { district: district.to_owned(), cursor, limit: PULL_ROWS };
+        let req = PullRequest { district: district.to_owned(), cursor, limit: page_limit(n) };
         let asked = std::time::Instant::now();
         let page = net.pull(access, &req).map_err(Stop::Net)?;
         if !take_page(store, clock, &page, asked.elapsed(), start, report, progress)? {
-            return Ok(());
+            break;
         }
     }
+    Ok(())
 }
 
 /// [`pull_pages`] with the next page fetched on another thread while this one is written:
@@ -400,8 +407,9 @@ fn pull_ahead(
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         scope.spawn(move || {
             let mut cursor = from;
-            loop {
-                let req = PullRequest { district: district.to_owned(), cursor, limit: PULL_ROWS };
+            for n in 0.. {
+                let req =
+                    PullRequest { district: district.to_owned(), cursor, limit: page_limit(n) };
                 let asked = std::time::Instant::now();
                 let page = net.pull(access, &req);
                 let next = match &page {

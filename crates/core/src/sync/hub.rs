@@ -123,7 +123,8 @@ pub trait HubTx: HubRead {
     /// Appends to the op log and the district's audit chain.
     fn log_op(&mut self, rec: &OpRecord<'_>) -> Result<(), HubError>;
     fn set_clock(&mut self, hlc: i64) -> Result<(), HubError>;
-    /// The user who owns a site (for "who replaced my edit"), if known.
+    /// The display name of the user who owns a site (for "who replaced my edit": officials
+    /// know each other by name, not by account), if known.
     fn site_owner(&mut self, site: &str) -> Result<Option<String>, HubError>;
     fn savepoint(&mut self) -> Result<(), HubError>;
     fn rollback_to_savepoint(&mut self) -> Result<(), HubError>;

@@ -5,6 +5,7 @@
 //! the server needs. Nothing is kept in memory between requests.
 
 mod pg;
+mod pg_buffer;
 mod sqlite;
 
 use std::path::Path;

@@ -387,16 +387,17 @@ impl HubTx for Hub<'_> {
     }
 
     fn site_owner(&mut self, site: &str) -> Result<Option<String>, HubError> {
+        // A logged op's user first, then the device's. Each sub-select stops at its first
+        // match: a union ordered by preference read the site's whole op log.
         self.conn
             .prepare_cached(
-                "SELECT name FROM (
-                     SELECT u.name, 0 AS pref FROM op_log o JOIN users u ON u.id = o.user_id
-                     WHERE o.district = ?1 AND o.site_id = ?2
-                     UNION ALL
-                     SELECT u.name, 1 FROM devices d JOIN users u ON u.id = d.user_id WHERE d.site_id = ?2
-                 ) ORDER BY pref LIMIT 1",
+                "SELECT coalesce(
+                     (SELECT u.display_name FROM op_log o JOIN users u ON u.id = o.user_id
+                      WHERE o.district = ?1 AND o.site_id = ?2 LIMIT 1),
+                     (SELECT u.display_name FROM devices d JOIN users u ON u.id = d.user_id
+                      WHERE d.site_id = ?2 LIMIT 1))",
             )
-            .and_then(|mut s| s.query_row([&self.district, site], |r| r.get(0)).optional())
+            .and_then(|mut s| s.query_row([&self.district, site], |r| r.get(0)))
             .map_err(hub_err)
     }
 

@@ -2,5 +2,6 @@
 //! `JIAYUAN_TEST_DATABASE_URL` names the server, default the local one; none reachable fails).
 
 mod harness;
+mod push_tx;
 mod security;
 mod sync;
