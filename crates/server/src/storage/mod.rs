@@ -6,7 +6,9 @@
 
 mod pg;
 mod pg_buffer;
+mod pg_hub;
 mod sqlite;
+mod sqlite_hub;
 
 use std::path::Path;
 
