@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::local::{self, Touched};
 use super::outbox;
+use super::pull::{pull_ahead, pull_pages, resync, Stop};
 use super::wire::{
     op_mac, LoginRequest, LoginResponse, Op, Outcome, PullRequest, PullResponse, PushRequest,
     PushResponse, TokenRequest, TokenResponse,
@@ -72,13 +73,6 @@ pub trait Transport {
 /// Ops per push, and rows per push (an import's chunks are large).
 const PUSH_OPS: usize = 500;
 const PUSH_ROWS: usize = 20_000;
-const PULL_ROWS: u32 = 20_000;
-
-/// Rows asked for in the `n`th page of a pull: the first pages small, so a first sync shows
-/// progress within a second, then [`PULL_ROWS`] (fewer commits, larger search segments).
-fn page_limit(n: u32) -> u32 {
-    (PULL_ROWS / 4) << n.min(2)
-}
 
 /// The device's login and position in the district's stream.
 #[derive(Debug, Clone, Default)]
@@ -350,128 +344,6 @@ fn run(
     Ok(report)
 }
 
-/// Why pulling stopped before the device caught up.
-enum Stop {
-    Net(NetError),
-    /// The cursor is too old: pull everything again.
-    Resync,
-    Local(CoreError),
-}
-
-impl From<CoreError> for Stop {
-    fn from(e: CoreError) -> Self {
-        Stop::Local(e)
-    }
-}
-
-/// Pulls page after page from the saved cursor until caught up.
-#[allow(clippy::too_many_arguments)]
-fn pull_pages(
-    store: &mut Store,
-    clock: &dyn Clock,
-    net: &dyn Transport,
-    access: &str,
-    district: &str,
-    start: i64,
-    report: &mut SyncReport,
-    progress: &mut dyn FnMut(SyncProgress),
-) -> std::result::Result<(), Stop> {
-    for n in 0.. {
-        let cursor = state(store.conn())?.cursor;
-        let req = PullRequest { district: district.to_owned(), cursor, limit: page_limit(n) };
-        let asked = std::time::Instant::now();
-        let page = net.pull(access, &req).map_err(Stop::Net)?;
-        if !take_page(store, clock, &page, asked.elapsed(), start, report, progress)? {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// [`pull_pages`] with the next page fetched on another thread while this one is written:
-/// a first sync spends as long receiving and parsing a page as writing it. Each page is still
-/// written with its cursor in one transaction, in order, so a crash loses nothing.
-#[allow(clippy::too_many_arguments)]
-fn pull_ahead(
-    store: &mut Store,
-    clock: &dyn Clock,
-    net: &(dyn Transport + Sync),
-    access: &str,
-    district: &str,
-    start: i64,
-    report: &mut SyncReport,
-    progress: &mut dyn FnMut(SyncProgress),
-) -> std::result::Result<(), Stop> {
-    let from = state(store.conn())?.cursor;
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        scope.spawn(move || {
-            let mut cursor = from;
-            for n in 0.. {
-                let req =
-                    PullRequest { district: district.to_owned(), cursor, limit: page_limit(n) };
-                let asked = std::time::Instant::now();
-                let page = net.pull(access, &req);
-                let next = match &page {
-                    Ok(p) if p.more && !p.resync => Some(p.cursor),
-                    _ => None,
-                };
-                // The writer stopped (a failure, or caught up): nothing more to fetch.
-                if tx.send((page, asked.elapsed())).is_err() {
-                    return;
-                }
-                match next {
-                    Some(c) => cursor = c,
-                    None => return,
-                }
-            }
-        });
-        // `rx` goes when this returns, so a fetcher blocked on sending ends too.
-        let rx = rx;
-        loop {
-            let Ok((page, fetched)) = rx.recv() else {
-                return Err(Stop::Local(CoreError::Internal("the page fetcher stopped".into())));
-            };
-            let page = page.map_err(Stop::Net)?;
-            if !take_page(store, clock, &page, fetched, start, report, progress)? {
-                return Ok(());
-            }
-        }
-    })
-}
-
-/// Writes one pulled page; whether more follow.
-fn take_page(
-    store: &mut Store,
-    clock: &dyn Clock,
-    page: &PullResponse,
-    fetched: std::time::Duration,
-    start: i64,
-    report: &mut SyncReport,
-    progress: &mut dyn FnMut(SyncProgress),
-) -> std::result::Result<bool, Stop> {
-    if page.resync {
-        return Err(Stop::Resync);
-    }
-    let applying = std::time::Instant::now();
-    apply_pull(store, clock, page)?;
-    tracing::debug!(
-        rows = page.rows.len(),
-        fetch_ms = fetched.as_millis() as u64,
-        apply_ms = applying.elapsed().as_millis() as u64,
-        "pulled a page"
-    );
-    report.pulled += page.rows.len() as u32;
-    report.cursor = page.cursor;
-    report.head = page.head;
-    progress(SyncProgress {
-        phase: "pull".into(),
-        done: (page.cursor - start).max(0) as u64,
-        total: (page.head - start).max(0) as u64,
-    });
-    Ok(page.more)
-}
-
 /// The outbox's next batch after sequence number `after`.
 fn read_batch(conn: &Connection, secret: &str, after: i64) -> Result<Vec<Op>> {
     let read = std::time::Instant::now();
@@ -481,7 +353,7 @@ fn read_batch(conn: &Connection, secret: &str, after: i64) -> Result<Vec<Op>> {
 }
 
 /// A valid access token: the stored one, or a fresh one for the device token.
-fn access_token(
+pub(super) fn access_token(
     store: &Store,
     clock: &dyn Clock,
     net: &dyn Transport,
@@ -504,7 +376,7 @@ fn access_token(
 }
 
 /// The receive rule of the HLC, and the laptop's clock error against the server's.
-fn follow_server_clock(
+pub(super) fn follow_server_clock(
     conn: &Connection,
     clock: &dyn Clock,
     server_hlc: i64,
@@ -583,37 +455,9 @@ fn apply_push(
     Ok(())
 }
 
-fn apply_pull(store: &mut Store, clock: &dyn Clock, page: &PullResponse) -> Result<()> {
-    let now = clock.now().to_rfc3339();
-    let tx = store.conn_mut().transaction()?;
-    let from: i64 = tx.query_row("SELECT cursor FROM sync_state", [], |r| r.get(0))?;
-    let pending = outbox::pending(&tx)?;
-    let mut touched = Touched::new(&tx)?;
-    for row in &page.rows {
-        // A row this device changed and has not pushed yet keeps its own values until the
-        // server has decided the change; it comes back then with the decision in it.
-        if !pending.is_empty() && pending.contains(&(row.entity.clone(), row.id.clone())) {
-            continue;
-        }
-        local::write(&tx, row, &mut touched)?;
-    }
-    finish(&tx, clock, &touched)?;
-    tx.execute(
-        "UPDATE sync_state SET cursor = ?1, head = ?2 WHERE singleton = 1",
-        params![page.cursor, page.head],
-    )?;
-    tx.execute(
-        "INSERT INTO sync_received (at, from_cursor, to_cursor, rows) VALUES (?1, ?2, ?3, ?4)",
-        params![now, from, page.cursor, page.rows.len() as i64],
-    )?;
-    follow_server_clock(&tx, clock, page.server_hlc, page.server_time_ms)?;
-    tx.commit()?;
-    Ok(())
-}
-
 /// The once-per-page work: derived request columns from their events, every open request's
 /// when reference data (a policy, the calendar, the mode) changed.
-fn finish(conn: &Connection, clock: &dyn Clock, touched: &Touched) -> Result<()> {
+pub(super) fn finish(conn: &Connection, clock: &dyn Clock, touched: &Touched) -> Result<()> {
     local::index_new(conn, touched)?;
     if touched.requests.is_empty() && !touched.reference {
         return Ok(());
@@ -632,15 +476,6 @@ fn finish(conn: &Connection, clock: &dyn Clock, touched: &Touched) -> Result<()>
     if touched.reference {
         derive::recompute_open(conn, &env, now)?;
     }
-    Ok(())
-}
-
-/// The cursor was older than the server keeps tombstones for: everything synced is pulled
-/// again from zero, and rows the server no longer has go (rows with pending ops stay).
-fn resync(store: &mut Store) -> Result<()> {
-    let tx = store.conn_mut().transaction()?;
-    tx.execute("UPDATE sync_state SET cursor = 0 WHERE singleton = 1", [])?;
-    tx.commit()?;
     Ok(())
 }
 

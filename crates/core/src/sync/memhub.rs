@@ -40,6 +40,18 @@ impl MemHub {
         self.data.sites.insert(site.to_owned(), user.to_owned());
     }
 
+    /// Forgets rows for good and moves the horizon to the head, as a retention purge does:
+    /// a device whose cursor is older must pull everything again.
+    pub fn purge(&mut self, gone: &[(&str, &str)]) {
+        for (entity, id) in gone {
+            let key = ((*entity).to_owned(), (*id).to_owned());
+            if let Some(s) = self.data.rows.remove(&key) {
+                self.data.by_version.remove(&s.row.version);
+            }
+        }
+        self.data.horizon = self.data.version;
+    }
+
     /// Every live row, for comparing with a device.
     pub fn rows(&self) -> Vec<&Stored> {
         let mut v: Vec<&Stored> = self.data.rows.values().collect();

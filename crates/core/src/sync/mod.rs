@@ -7,6 +7,7 @@ mod local;
 pub mod memhub;
 pub mod merge;
 mod outbox;
+mod pull;
 mod rules;
 pub mod sim;
 #[cfg(test)]

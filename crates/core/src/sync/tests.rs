@@ -430,3 +430,56 @@ fn a_grid_official_gets_their_grid_and_the_areas_above_it() {
         vec!["1网格".to_owned(), "建设社区".to_owned(), "本区".to_owned()]
     );
 }
+
+#[test]
+fn a_cursor_older_than_the_servers_horizon_pulls_everything_again_and_forgets_what_went() {
+    let s = server();
+    let mut a = Device::new(&s, "alice");
+    let mut b = Device::new(&s, "bob");
+    let kept = a.ctx(|c| residents::create(c, person("张三", Some(&idn(1))))).expect("create").id;
+    let purged = a.ctx(|c| residents::create(c, person("李四", Some(&idn(2))))).expect("create").id;
+    a.sync(&s).expect("a pushes");
+    b.sync(&s).expect("b pulls");
+    assert_eq!(residents::count(&b.store).expect("count"), 2);
+    // While b is away: a third person on the server, and one of the first two purged with
+    // the horizon moved past b's cursor (as retention does).
+    a.ctx(|c| residents::create(c, person("王五", Some(&idn(3))))).expect("create");
+    a.sync(&s).expect("a pushes again");
+    s.hub.borrow_mut().purge(&[(entity::RESIDENT, purged.as_str())]);
+    // b's own work, not yet sent, must survive the resync.
+    let mine = b.ctx(|c| residents::create(c, person("赵六", Some(&idn(4))))).expect("create").id;
+    b.ctx(|c| {
+        residents::update(
+            c,
+            &kept,
+            ResidentPatch { notes: Some(Some("b 的回访".into())), ..Default::default() },
+        )
+    })
+    .expect("b edits offline");
+
+    b.sync(&s).expect("b resyncs");
+    let names = |d: &Device| -> Vec<String> {
+        let mut stmt =
+            d.store.conn().prepare("SELECT name FROM residents ORDER BY name").expect("prepare");
+        let rows = stmt.query_map([], |r| r.get(0)).expect("query");
+        rows.collect::<Result<_, _>>().expect("rows")
+    };
+    assert_eq!(names(&b), vec!["张三".to_owned(), "王五".to_owned(), "赵六".to_owned()]);
+    assert!(residents::get(&b.store, &mine).expect("get").is_some(), "b's new person was sent");
+    let notes = residents::get(&b.store, &kept).expect("get").and_then(|r| r.notes);
+    assert_eq!(notes.as_deref(), Some("b 的回访"), "b's offline edit survived and was sent");
+    assert_eq!(b.store.stats().expect("stats").outbox, 0);
+    // Search forgot the purged person too.
+    assert!(residents::search(&b.store, "李四", 10).expect("search").is_empty());
+    // b now holds exactly the server's residents.
+    let mut on_server: Vec<String> = s
+        .hub
+        .borrow()
+        .rows()
+        .iter()
+        .filter(|r| r.row.entity == entity::RESIDENT)
+        .filter_map(|r| r.row.str("name").map(str::to_owned))
+        .collect();
+    on_server.sort();
+    assert_eq!(names(&b), on_server);
+}

@@ -491,3 +491,54 @@ fn write_reference(conn: &Connection, row: &Row) -> Result<()> {
     }
     Ok(())
 }
+
+/// Deletes the residents, requests and events this store holds from the server (with their
+/// search rows, tags and clocks), keeping those in `keep` (rows with ops waiting) and what
+/// they need: a kept request's resident and events. Returns how many rows went.
+pub(crate) fn forget_synced(conn: &Connection, keep: &crate::sync::client::Keys) -> Result<usize> {
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS resync_keep (entity TEXT NOT NULL, id TEXT NOT NULL,
+             PRIMARY KEY (entity, id)) WITHOUT ROWID;
+         DELETE FROM temp.resync_keep;",
+    )?;
+    let mut ins =
+        conn.prepare_cached("INSERT OR IGNORE INTO temp.resync_keep (entity, id) VALUES (?1, ?2)")?;
+    for (e, id) in keep {
+        ins.execute([e, id])?;
+    }
+    conn.execute_batch(
+        "INSERT OR IGNORE INTO temp.resync_keep (entity, id)
+             SELECT 'resident', q.resident_id FROM requests q
+             JOIN temp.resync_keep k ON k.entity = 'request' AND k.id = q.id
+             WHERE q.resident_id IS NOT NULL;
+         CREATE TEMP TABLE resync_gone_residents AS
+             SELECT rid, id FROM residents
+             WHERE id NOT IN (SELECT id FROM temp.resync_keep WHERE entity = 'resident');
+         CREATE TEMP TABLE resync_gone_requests AS
+             SELECT rid, id FROM requests
+             WHERE id NOT IN (SELECT id FROM temp.resync_keep WHERE entity = 'request');",
+    )?;
+    let gone: i64 = conn.query_row(
+        "SELECT (SELECT count(*) FROM temp.resync_gone_residents)
+              + (SELECT count(*) FROM temp.resync_gone_requests)",
+        [],
+        |r| r.get(0),
+    )?;
+    conn.execute_batch(
+        "DELETE FROM residents_fts WHERE rowid IN (SELECT rid FROM temp.resync_gone_residents);
+         DELETE FROM resident_tags WHERE resident_rid IN (SELECT rid FROM temp.resync_gone_residents);
+         DELETE FROM field_clocks WHERE entity = 'resident'
+             AND entity_id IN (SELECT id FROM temp.resync_gone_residents);
+         DELETE FROM residents WHERE rid IN (SELECT rid FROM temp.resync_gone_residents);
+         DELETE FROM requests_fts WHERE rowid IN (SELECT rid FROM temp.resync_gone_requests);
+         DELETE FROM request_events WHERE request_id IN (SELECT id FROM temp.resync_gone_requests)
+             AND id NOT IN (SELECT id FROM temp.resync_keep WHERE entity = 'request_event');
+         DELETE FROM field_clocks WHERE entity = 'request'
+             AND entity_id IN (SELECT id FROM temp.resync_gone_requests);
+         DELETE FROM requests WHERE rid IN (SELECT rid FROM temp.resync_gone_requests);
+         DROP TABLE temp.resync_gone_residents;
+         DROP TABLE temp.resync_gone_requests;
+         DELETE FROM temp.resync_keep;",
+    )?;
+    Ok(gone as usize)
+}

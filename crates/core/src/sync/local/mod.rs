@@ -6,7 +6,7 @@
 mod apply;
 mod read;
 
-pub(crate) use apply::{index_new, write, Touched};
+pub(crate) use apply::{forget_synced, index_new, write, Touched};
 pub(crate) use read::read;
 
 use std::collections::BTreeMap;
