@@ -23,6 +23,10 @@ pub struct ServerArgs {
     /// `postgres://user@host/db` to keep everything in PostgreSQL instead of SQLite.
     #[arg(long, global = true, value_name = "URL")]
     database_url: Option<String>,
+    /// A load balancer or reverse proxy in front of this server (repeat for several): logins
+    /// through it are rate-limited by the address it forwards in X-Forwarded-For.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// The district of the admin the first start creates.
     #[arg(long, default_value = "本区", value_name = "NAME")]
     district: String,
@@ -93,7 +97,8 @@ fn open(args: &ServerArgs) -> Result<Server, Failure> {
             exit: 1,
             message: format!("cannot open the server's database: {e}"),
         })?;
-    Ok(Server::new(storage, Arc::new(SystemClock), Config::default()))
+    let config = Config { trusted_proxies: args.trusted_proxies.clone(), ..Config::default() };
+    Ok(Server::new(storage, Arc::new(SystemClock), config))
 }
 
 fn when(ms: Option<i64>) -> String {

@@ -88,10 +88,12 @@ async fn blocking<T: Send + 'static>(
 async fn login(
     State(server): State<Arc<Server>>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<LoginResponse>, ServerError> {
     let req: LoginRequest = parse(&body, "login")?;
-    let ip = addr.ip().to_string();
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let ip = server.client_ip(addr.ip(), forwarded).to_string();
     blocking(server, move |s| s.login(&req, &ip)).await.map(Json)
 }
 

@@ -25,11 +25,20 @@ pub struct Config {
     /// Failed logins counted over this window, per user name and per address.
     pub login_window_ms: i64,
     pub login_max_failures: u32,
+    /// Load balancers or reverse proxies in front of the server: a login through one of them
+    /// is counted against the address it says it forwarded (`X-Forwarded-For`), not against
+    /// the proxy, which every official's login would share.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { access_ttl_ms: 15 * 60_000, login_window_ms: 5 * 60_000, login_max_failures: 5 }
+        Config {
+            access_ttl_ms: 15 * 60_000,
+            login_window_ms: 5 * 60_000,
+            login_max_failures: 5,
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 
@@ -189,6 +198,29 @@ impl Server {
     }
 
     /// Refuses when this name or this address failed too often lately.
+    /// The address a request came from: the peer, or when the peer is a trusted proxy, the
+    /// nearest address in `X-Forwarded-For` that is not one (the entries further left were
+    /// written by the client and can be anything).
+    pub fn client_ip(
+        &self,
+        peer: std::net::IpAddr,
+        forwarded_for: Option<&str>,
+    ) -> std::net::IpAddr {
+        let trusted = |ip: &std::net::IpAddr| self.config.trusted_proxies.contains(ip);
+        if !trusted(&peer) {
+            return peer;
+        }
+        let hops = forwarded_for.unwrap_or("").split(',').rev().map(str::trim);
+        for hop in hops {
+            match hop.parse::<std::net::IpAddr>() {
+                Ok(ip) if trusted(&ip) => continue,
+                Ok(ip) => return ip,
+                Err(_) => break,
+            }
+        }
+        peer
+    }
+
     fn check_rate(&self, username: &str, ip: &str, now: i64) -> Result<(), ServerError> {
         let window = self.config.login_window_ms;
         let (by_name, by_ip) = self.storage.login_failures(username, ip, now - window)?;

@@ -13,6 +13,7 @@ on_both!(
     the_first_start_creates_one_admin_who_can_log_in,
     a_wrong_password_is_refused_and_repeated_failures_are_rate_limited,
     failures_from_one_address_are_rate_limited_across_user_names,
+    behind_a_trusted_proxy_the_forwarded_address_is_limited_not_the_proxy,
     another_district_is_forbidden_for_push_and_pull,
     an_expired_access_token_is_refused_until_refreshed,
     a_revoked_device_is_refused_at_token_push_and_pull,
@@ -74,6 +75,50 @@ fn failures_from_one_address_are_rate_limited_across_user_names(b: Backend) {
         "the address is limited whatever the name: {e:?}"
     );
     ts.server.login(&login_req("admin", &pw), "192.0.2.8").expect("another address is not");
+}
+
+/// A login over HTTP with the given `X-Forwarded-For`; the status code.
+fn login_via(url: &str, name: &str, password: &str, forwarded_for: &str) -> u16 {
+    use std::io::{Read, Write};
+    let body = serde_json::to_string(&login_req(name, password)).expect("json");
+    let host = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    write!(
+        s,
+        "POST /v1/login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         X-Forwarded-For: {forwarded_for}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("read");
+    answer.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("a status line")
+}
+
+fn behind_a_trusted_proxy_the_forwarded_address_is_limited_not_the_proxy(b: Backend) {
+    // The test connects from 127.0.0.1, which plays the load balancer.
+    let proxy = "127.0.0.1".parse().expect("ip");
+    let ts =
+        TestServer::start_with(b, Config { trusted_proxies: vec![proxy], ..Config::default() });
+    let pw = ts.admin_password();
+    for i in 0..5 {
+        // A client may put anything on the left; the proxy appends the address it saw.
+        let status = login_via(&ts.url, &format!("guess{i}"), "x", "203.0.113.9, 198.51.100.7");
+        assert_eq!(status, 401, "a wrong password");
+    }
+    assert_eq!(login_via(&ts.url, "admin", &pw, "198.51.100.7"), 429, "that address is limited");
+    assert_eq!(
+        login_via(&ts.url, "admin", &pw, "198.51.100.8"),
+        200,
+        "another official behind the same proxy is not"
+    );
+    // Without trusting the proxy, every official behind it would share one limit.
+    let plain = TestServer::start(b);
+    let pw = plain.admin_password();
+    for i in 0..5 {
+        assert_eq!(login_via(&plain.url, &format!("guess{i}"), "x", "198.51.100.7"), 401);
+    }
+    assert_eq!(login_via(&plain.url, "admin", &pw, "198.51.100.8"), 429, "the header is ignored");
 }
 
 fn another_district_is_forbidden_for_push_and_pull(b: Backend) {
