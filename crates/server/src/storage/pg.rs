@@ -231,11 +231,25 @@ impl Storage for PgStorage {
         district: &str,
         f: &mut dyn FnMut(&mut dyn HubTx) -> Result<(), HubError>,
     ) -> Result<(), HubError> {
-        self.in_tx("BEGIN", |conn| {
+        let t = std::time::Instant::now();
+        let mut split = (0, 0, 0);
+        let done = self.in_tx("BEGIN", |conn| {
             let mut hub = Hub::load(conn, district, true)?;
+            split.0 = t.elapsed().as_millis() as u64;
             f(&mut hub)?;
-            hub.flush()
-        })
+            split.1 = t.elapsed().as_millis() as u64;
+            hub.flush()?;
+            split.2 = t.elapsed().as_millis() as u64;
+            Ok(())
+        });
+        tracing::debug!(
+            load_ms = split.0,
+            apply_ms = split.1.saturating_sub(split.0),
+            flush_ms = split.2.saturating_sub(split.1),
+            commit_ms = (t.elapsed().as_millis() as u64).saturating_sub(split.2),
+            "push transaction"
+        );
+        done
     }
 
     fn read_tx(

@@ -2,7 +2,7 @@
 
 use jiayuan_core::sync::hub::{HubError, HubRead, HubTx, LoggedOp, OpRecord, RawRow, Stored};
 use jiayuan_core::sync::wire::entity;
-use jiayuan_core::sync::Row;
+use jiayuan_core::sync::{Op, Row};
 use serde_json::value::RawValue;
 
 use super::pg::PgConn;
@@ -137,6 +137,35 @@ impl<'c> Hub<'c> {
                 &[&self.district, &self.state.version, &self.state.clock, &self.state.chain],
             )
             .map_err(hub_err)?;
+        Ok(())
+    }
+
+    /// Reads the given (entity, id) rows into [`Seen`], misses included, in statements of up
+    /// to [`OPS_READ`] keys. The lateral join looks each key up by the primary key (a join
+    /// against the arrays let the planner choose a scan of the whole table).
+    fn read_many(&mut self, keys: &[(String, String)]) -> Result<(), HubError> {
+        for chunk in keys.chunks(OPS_READ) {
+            let entities: Vec<&str> = chunk.iter().map(|k| k.0.as_str()).collect();
+            let ids: Vec<&str> = chunk.iter().map(|k| k.1.as_str()).collect();
+            let found = self
+                .conn
+                .query(
+                    "SELECT r.entity, r.id, r.body, r.scope, r.version
+                     FROM unnest($2::text[], $3::text[]) AS k(entity, id)
+                     CROSS JOIN LATERAL (
+                         SELECT entity, id, body, scope, version FROM rows
+                         WHERE district = $1 AND entity = k.entity AND id = k.id) r",
+                    &[&self.district, &entities, &ids],
+                )
+                .map_err(hub_err)?;
+            for k in chunk {
+                self.seen.rows.insert(k.clone(), None);
+            }
+            for r in &found {
+                let stored = Stored { row: parse_row(r.get(2), r.get(4))?, scope: r.get(3) };
+                self.seen.rows.insert(pair(r.get(0), r.get(1)), Some(stored));
+            }
+        }
         Ok(())
     }
 
@@ -322,6 +351,38 @@ impl HubRead for Hub<'_> {
 }
 
 impl HubTx for Hub<'_> {
+    fn prefetch(&mut self, ops: &[Op]) -> Result<(), HubError> {
+        let mut keys: Vec<(String, String)> = Vec::new();
+        let mut want = |e: &str, id: &str| {
+            let k = pair(e, id);
+            if self.buf.row(e, id).is_none() && !self.seen.rows.contains_key(&k) {
+                keys.push(k);
+            }
+        };
+        for row in ops.iter().flat_map(|o| &o.rows) {
+            want(&row.entity, &row.id);
+            // What the rules look up beside a row: a resident's id as an alias, a request's
+            // resident as an alias, an event's request.
+            match row.entity.as_str() {
+                entity::RESIDENT => want(entity::ALIAS, &row.id),
+                entity::REQUEST => {
+                    if let Some(res) = row.str("resident_id") {
+                        want(entity::ALIAS, res);
+                    }
+                }
+                entity::REQUEST_EVENT => {
+                    if let Some(req) = row.str("request_id") {
+                        want(entity::REQUEST, req);
+                    }
+                }
+                _ => {}
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        self.read_many(&keys)
+    }
+
     fn find_key(&mut self, entity: &str, key: &str) -> Result<Option<String>, HubError> {
         if let Some(id) = self.buf.holder(entity, key) {
             return Ok(Some(id.to_owned()));
