@@ -170,6 +170,33 @@ impl<'c> Hub<'c> {
         Ok(())
     }
 
+    /// Which residents hold each of these identity numbers, into [`Seen`] (none included).
+    fn read_keys(&mut self, numbers: &[&str]) -> Result<(), HubError> {
+        for chunk in numbers.chunks(OPS_READ) {
+            // OFFSET 0 keeps the lookup per key on the key index (see `read_many`).
+            let found = self
+                .conn
+                .query(
+                    "SELECT k.key, r.id FROM unnest($2::text[]) AS k(key)
+                     CROSS JOIN LATERAL (
+                         SELECT id FROM rows
+                         WHERE district = $1 AND entity = $3 AND key = k.key OFFSET 0) r",
+                    &[&self.district, &chunk, &entity::RESIDENT],
+                )
+                .map_err(hub_err)?;
+            for n in chunk {
+                self.seen.keys.insert(pair(entity::RESIDENT, n), Vec::new());
+            }
+            for r in &found {
+                let key: &str = r.get(0);
+                if let Some(ids) = self.seen.keys.get_mut(&pair(entity::RESIDENT, key)) {
+                    ids.push(r.get(1));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Every area row of the district into [`Seen`]: rights and scopes walk each row's area up
     /// to the district, and a batch of residents names hundreds of areas (a district has a
     /// few thousand at most).
@@ -400,6 +427,17 @@ impl HubTx for Hub<'_> {
         keys.sort();
         keys.dedup();
         self.read_many(&keys)?;
+        // A new resident's identity number is looked up to merge the same person made twice.
+        let mut numbers: Vec<&str> = ops
+            .iter()
+            .flat_map(|o| &o.rows)
+            .filter(|r| r.entity == entity::RESIDENT)
+            .filter_map(|r| r.str("id_number"))
+            .filter(|n| !self.seen.keys.contains_key(&pair(entity::RESIDENT, n)))
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        self.read_keys(&numbers)?;
         self.read_areas()
     }
 
