@@ -45,6 +45,15 @@ pub struct RawRow {
     pub version: i64,
 }
 
+impl RawRow {
+    /// A row written out, for storages that keep rows parsed.
+    pub fn of(row: &Row) -> Result<RawRow, HubError> {
+        let json =
+            serde_json::value::to_raw_value(row).map_err(|e| HubError::Storage(e.to_string()))?;
+        Ok(RawRow { json, version: row.version })
+    }
+}
+
 /// A row as the server keeps it: the row and the area path it is visible under.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
@@ -94,14 +103,7 @@ pub trait HubRead {
         scope: Option<&str>,
         limit: u32,
     ) -> Result<Vec<RawRow>, HubError> {
-        self.rows_since(cursor, upto, scope, limit)?
-            .into_iter()
-            .map(|r| {
-                let json = serde_json::value::to_raw_value(&r)
-                    .map_err(|e| HubError::Storage(e.to_string()))?;
-                Ok(RawRow { json, version: r.version })
-            })
-            .collect()
+        self.rows_since(cursor, upto, scope, limit)?.iter().map(RawRow::of).collect()
     }
     /// The district's version counter.
     fn head(&mut self) -> Result<i64, HubError>;

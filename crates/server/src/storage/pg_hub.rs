@@ -363,14 +363,7 @@ impl HubRead for Hub<'_> {
     ) -> Result<Vec<RawRow>, HubError> {
         if self.buf.rows().next().is_some() {
             let rows = self.rows_since(cursor, upto, scope, limit)?;
-            return rows
-                .into_iter()
-                .map(|r| {
-                    let json = serde_json::value::to_raw_value(&r)
-                        .map_err(|e| HubError::Storage(e.to_string()))?;
-                    Ok(RawRow { json, version: r.version })
-                })
-                .collect();
+            return rows.iter().map(RawRow::of).collect();
         }
         // `flush` stores each row with its version in it: sent as stored, unparsed.
         self.stored_since(cursor, upto, scope, i64::from(limit))?

@@ -81,18 +81,10 @@ impl HubRead for Hub<'_> {
         scope: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Row>, HubError> {
-        let mut stmt = self.conn.prepare_cached(ROWS_SINCE).map_err(hub_err)?;
-        let rows = stmt
-            .query_map(params![self.district, cursor, upto, scope, limit], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })
-            .map_err(hub_err)?;
-        let mut out = Vec::new();
-        for r in rows {
-            let (body, v) = r.map_err(hub_err)?;
-            out.push(parse_row(&body, v)?);
-        }
-        Ok(out)
+        self.rows_since_raw(cursor, upto, scope, limit)?
+            .into_iter()
+            .map(|r| parse_row(r.json.get(), r.version))
+            .collect()
     }
 
     fn rows_since_raw(
