@@ -197,7 +197,6 @@ impl Server {
         Ok(())
     }
 
-    /// Refuses when this name or this address failed too often lately.
     /// The address a request came from: the peer, or when the peer is a trusted proxy, the
     /// nearest address in `X-Forwarded-For` that is not one (the entries further left were
     /// written by the client and can be anything).
@@ -221,6 +220,7 @@ impl Server {
         peer
     }
 
+    /// Refuses when this name or this address failed too often lately.
     fn check_rate(&self, username: &str, ip: &str, now: i64) -> Result<(), ServerError> {
         let window = self.config.login_window_ms;
         let (by_name, by_ip) = self.storage.login_failures(username, ip, now - window)?;

@@ -127,7 +127,8 @@ pub fn lines(store: &Store, rids: &[i64]) -> Result<Vec<Line>> {
 
 /// Street, community and grid names of every area, by area row number.
 pub fn area_paths(store: &Store) -> Result<rustc_hash::FxHashMap<i64, AreaPath>> {
-    let sql = format!("SELECT id, street, community, grid FROM ({})", crate::areas::AREA_PATHS_SQL);
+    let sql =
+        format!("SELECT id, street, community, grid FROM ({})", crate::areas::area_paths_sql(None));
     let mut stmt = store.conn().prepare(&sql)?;
     let rows = stmt.query_map([], |r| {
         Ok((r.get(0)?, AreaPath { street: r.get(1)?, community: r.get(2)?, grid: r.get(3)? }))

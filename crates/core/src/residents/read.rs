@@ -41,25 +41,14 @@ const SELECT: &str = "
     FROM residents r LEFT JOIN paths p ON p.id = r.area_rid";
 
 fn with_paths(sql: &str) -> String {
-    format!("WITH paths AS ({}) {sql}", crate::areas::AREA_PATHS_SQL)
+    format!("WITH paths AS ({}) {sql}", crate::areas::area_paths_sql(None))
 }
 
-/// [`with_paths`] for one resident, found by `which` (a condition on `residents`): the path of
-/// that resident's area alone. SQLite materialises the recursive view whole, so the general
-/// form walks every area of the district for each resident read (half a millisecond).
+/// [`with_paths`] for one resident, found by `which` (a condition on `residents`): only that
+/// resident's area is walked.
 fn with_path_of(which: &str, sql: &str) -> String {
-    let all = crate::areas::AREA_PATHS_SQL;
-    let anchor = "SELECT rid, level, name, parent_id FROM areas\n";
-    debug_assert!(all.contains(anchor), "the anchor of AREA_PATHS_SQL changed");
-    let one = all.replacen(
-        anchor,
-        &format!(
-            "SELECT rid, level, name, parent_id FROM areas
-             WHERE rid IN (SELECT area_rid FROM residents WHERE {which})\n"
-        ),
-        1,
-    );
-    format!("WITH paths AS ({one}) {sql}")
+    let area = format!("rid IN (SELECT area_rid FROM residents WHERE {which})");
+    format!("WITH paths AS ({}) {sql}", crate::areas::area_paths_sql(Some(&area)))
 }
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> {

@@ -397,7 +397,7 @@ fn apply_push(
     store: &mut Store,
     clock: &dyn Clock,
     resp: &PushResponse,
-    sent: &[super::wire::Op],
+    sent: &[Op],
 ) -> Result<()> {
     let now = clock.now().to_rfc3339();
     // An op's echo is the server's copy after that op: a later op of the batch that carried

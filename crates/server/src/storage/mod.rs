@@ -12,8 +12,9 @@ mod sqlite_hub;
 
 use std::path::Path;
 
-use jiayuan_core::sync::hub::{HubError, HubRead, HubTx, OpRecord};
-use jiayuan_core::sync::{Outcome, Role};
+use jiayuan_core::sync::hub::{HubError, HubRead, HubTx, OpRecord, RawRow};
+use jiayuan_core::sync::{Outcome, Role, Row};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 pub use pg::PgStorage;
@@ -41,6 +42,22 @@ fn pg_text(e: &postgres::Error) -> String {
         Some(d) => format!("{} ({})", d.message(), d.code().code()),
         None => e.to_string(),
     }
+}
+
+/// A stored row's JSON as a [`Row`] at its version.
+pub(crate) fn parse_row(body: &str, version: i64) -> Result<Row, HubError> {
+    let mut row: Row = serde_json::from_str(body).map_err(corrupt_row)?;
+    row.version = version;
+    Ok(row)
+}
+
+/// A stored row's JSON as it is, to send without parsing (`put` stores it with its version).
+pub(crate) fn raw_row(body: String, version: i64) -> Result<RawRow, HubError> {
+    Ok(RawRow { json: RawValue::from_string(body).map_err(corrupt_row)?, version })
+}
+
+fn corrupt_row(e: serde_json::Error) -> HubError {
+    hub_err(StorageError::Corrupt(format!("a stored row: {e}")))
 }
 
 impl From<StorageError> for HubError {

@@ -3,11 +3,10 @@
 use jiayuan_core::sync::hub::{HubError, HubRead, HubTx, LoggedOp, OpRecord, RawRow, Stored};
 use jiayuan_core::sync::wire::entity;
 use jiayuan_core::sync::{Op, Row};
-use serde_json::value::RawValue;
 
 use super::pg::PgConn;
 use super::pg_buffer::{pair, Buffer, Pending, Seen};
-use super::{hub_err, DistrictState, LogEntry, StorageError};
+use super::{hub_err, parse_row, raw_row, DistrictState, LogEntry};
 
 /// The push's transaction on one district. Writes wait in [`Buffer`] until [`Hub::flush`];
 /// every read looks there first, then at what this transaction read before ([`Seen`]), and
@@ -286,7 +285,7 @@ impl<'c> Hub<'c> {
         Ok(o)
     }
 
-    fn user_name(&mut self, user_id: &str) -> Result<Option<String>, HubError> {
+    fn display_name(&mut self, user_id: &str) -> Result<Option<String>, HubError> {
         if let Some(n) = self.seen.users.get(user_id) {
             return Ok(n.clone());
         }
@@ -298,13 +297,6 @@ impl<'c> Hub<'c> {
         self.seen.users.insert(user_id.to_owned(), n.clone());
         Ok(n)
     }
-}
-
-fn parse_row(body: &str, version: i64) -> Result<Row, HubError> {
-    let mut row: Row = serde_json::from_str(body)
-        .map_err(|e| hub_err(StorageError::Corrupt(format!("a stored row: {e}"))))?;
-    row.version = version;
-    Ok(row)
 }
 
 fn logged(r: &postgres::Row, at: usize) -> LoggedOp {
@@ -368,11 +360,7 @@ impl HubRead for Hub<'_> {
         // `flush` stores each row with its version in it: sent as stored, unparsed.
         self.stored_since(cursor, upto, scope, i64::from(limit))?
             .into_iter()
-            .map(|(body, version)| {
-                let json = RawValue::from_string(body)
-                    .map_err(|e| hub_err(StorageError::Corrupt(format!("a stored row: {e}"))))?;
-                Ok(RawRow { json, version })
-            })
+            .map(|(body, version)| raw_row(body, version))
             .collect()
     }
 
@@ -529,7 +517,7 @@ impl HubTx for Hub<'_> {
             return Ok(logged);
         }
         if let Some(user) = self.buf.site_user(site).map(str::to_owned) {
-            if let Some(name) = self.user_name(&user)? {
+            if let Some(name) = self.display_name(&user)? {
                 return Ok(Some(name));
             }
         }

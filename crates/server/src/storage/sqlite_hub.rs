@@ -3,9 +3,8 @@
 use jiayuan_core::sync::hub::{HubError, HubRead, HubTx, LoggedOp, OpRecord, RawRow, Stored};
 use jiayuan_core::sync::Row;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::value::RawValue;
 
-use super::{hub_err, DistrictState, LogEntry, StorageError};
+use super::{hub_err, parse_row, raw_row, DistrictState, LogEntry};
 
 /// One district inside one transaction.
 pub(super) struct Hub<'c> {
@@ -55,13 +54,6 @@ const ROWS_SINCE: &str = "SELECT body, version FROM rows
             OR (entity = 'area' AND substr(?4, 1, length(scope)) = scope))
      ORDER BY version LIMIT ?5";
 
-fn parse_row(body: &str, version: i64) -> Result<Row, HubError> {
-    let mut row: Row = serde_json::from_str(body)
-        .map_err(|e| hub_err(StorageError::Corrupt(format!("a stored row: {e}"))))?;
-    row.version = version;
-    Ok(row)
-}
-
 impl HubRead for Hub<'_> {
     fn get(&mut self, entity: &str, id: &str) -> Result<Option<Stored>, HubError> {
         let found: Option<(String, String, i64)> = self
@@ -103,10 +95,7 @@ impl HubRead for Hub<'_> {
         let mut out = Vec::new();
         for r in rows {
             let (body, version) = r.map_err(hub_err)?;
-            // `put` stores the row with its version in it.
-            let json = RawValue::from_string(body)
-                .map_err(|e| hub_err(StorageError::Corrupt(format!("a stored row: {e}"))))?;
-            out.push(RawRow { json, version });
+            out.push(raw_row(body, version)?);
         }
         Ok(out)
     }

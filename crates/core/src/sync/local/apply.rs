@@ -212,8 +212,9 @@ fn write_resident(conn: &Connection, row: &Row, touched: &mut Touched) -> Result
     let name = vals[0].clone().unwrap_or_default();
     let text = format!("{name}|{place}|{}", vals[4].as_deref().unwrap_or_default());
     let mut index = !row.deleted;
-    let rid = match &existing {
-        &Some((rid, ref old_text, old_deleted)) => {
+    let inserted = existing.is_none();
+    let rid = match existing {
+        Some((rid, old_text, old_deleted)) => {
             conn.prepare_cached(
                 "UPDATE residents SET name = ?2, sex = ?3, birth_date = ?4, id_number = ?5, phone = ?6,
                      building = ?7, unit = ?8, room = ?9, address = ?10, notes = ?11, area_rid = ?12,
@@ -224,7 +225,7 @@ fn write_resident(conn: &Connection, row: &Row, touched: &mut Touched) -> Result
                 rid, vals[0].clone().unwrap_or_default(), vals[1], vals[2], vals[3], vals[4], vals[5], vals[6],
                 vals[7], vals[8], vals[9], area, attrs, row.deleted, row.created.0, row.created.1
             ])?;
-            if *old_text == text && old_deleted == row.deleted {
+            if old_text == text && old_deleted == row.deleted {
                 index = false;
             } else if !old_deleted {
                 conn.prepare_cached("DELETE FROM residents_fts WHERE rowid = ?1")?
@@ -268,7 +269,7 @@ fn write_resident(conn: &Connection, row: &Row, touched: &mut Touched) -> Result
         )?
         .execute(params![rid, name, place, vals[4]])?;
     }
-    put_clocks(conn, entity::RESIDENT, row, existing.is_none())
+    put_clocks(conn, entity::RESIDENT, row, inserted)
 }
 
 fn write_request(conn: &Connection, row: &Row, touched: &mut Touched) -> Result<()> {
@@ -311,7 +312,7 @@ fn write_request(conn: &Connection, row: &Row, touched: &mut Touched) -> Result<
         t("updated_at").unwrap_or_default(),
         open
     ];
-    let new = existing.is_none();
+    let inserted = existing.is_none();
     let reindex = match existing {
         Some((rid, old_text)) => {
             conn.prepare_cached(
@@ -360,7 +361,7 @@ fn write_request(conn: &Connection, row: &Row, touched: &mut Touched) -> Result<
         )?
         .execute(params![rid, t("description").unwrap_or_default(), place])?;
     }
-    put_clocks(conn, entity::REQUEST, row, new)
+    put_clocks(conn, entity::REQUEST, row, inserted)
 }
 
 fn apply_alias(conn: &Connection, row: &Row, touched: &mut Touched) -> Result<()> {
