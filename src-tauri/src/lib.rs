@@ -9,6 +9,7 @@ mod dialogs;
 mod instance;
 mod logging;
 mod sync;
+mod volunteers;
 mod window;
 mod work;
 
@@ -116,6 +117,27 @@ pub fn run() {
             work::checkins_generate,
             work::district_mode,
             work::district_mode_set,
+            volunteers::volunteers_list,
+            volunteers::volunteer_detail,
+            volunteers::volunteer_create,
+            volunteers::volunteer_update,
+            volunteers::dispatch_suggest,
+            volunteers::dispatch_assign,
+            volunteers::assignment_record,
+            volunteers::assignment_confirm,
+            volunteers::request_dispatch,
+            volunteers::volunteers_at_risk,
+            volunteers::assignments_open,
+            volunteers::points_redeem,
+            volunteers::points_correct,
+            volunteers::points_ledger,
+            volunteers::points_leaderboard,
+            volunteers::volunteer_refdata,
+            volunteers::skill_set,
+            volunteers::shop_set,
+            volunteers::category_service_set,
+            volunteers::volunteer_settings_set,
+            volunteers::availability_parse,
         ])
         .run(context);
     if let Err(e) = result {

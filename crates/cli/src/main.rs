@@ -11,6 +11,7 @@ mod cmd;
 mod requests;
 mod server;
 mod sync;
+mod volunteers;
 
 use std::process::ExitCode;
 
@@ -52,6 +53,9 @@ enum Command {
     /// The request queue, intake and each step of a request's life.
     #[command(subcommand)]
     Requests(requests::RequestsCmd),
+    /// Volunteers, dispatch, assignments and the points ledger.
+    #[command(subcommand)]
+    Volunteers(volunteers::VolunteersCmd),
     /// Fill a store with a realistic demo district (default: the separate demo store).
     Demo(DemoArgs),
     /// Benchmarks that print figures.
@@ -191,6 +195,7 @@ fn main() -> ExitCode {
         }
         Command::Residents(ResidentsCmd::Count) => cmd::count(cli.db),
         Command::Requests(c) => requests::run(cli.db, c),
+        Command::Volunteers(c) => volunteers::run(cli.db, c),
         Command::Demo(args) => cmd::demo(cli.db, &args),
         Command::Bench(BenchCmd::Import(args)) => bench::import(&args),
         Command::Bench(BenchCmd::Desk(args)) => bench_desk::desk(&args),

@@ -19,6 +19,7 @@ pub mod residents;
 pub mod sla;
 pub mod store;
 pub mod sync;
+pub mod volunteers;
 pub mod write;
 
 pub use chrono;

@@ -6,6 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use jiayuan_core::desk::volunteers::{
+    DispatchQuery, DispatchRefusal, RequestDispatch, VolunteerDetail, VolunteerRefdata,
+};
 use jiayuan_core::desk::work::*;
 use jiayuan_core::desk::*;
 use jiayuan_core::import::{BatchSummary, ImportReport, UndoReport};
@@ -20,6 +23,14 @@ use jiayuan_core::sla::{
 };
 use jiayuan_core::sync::client::{SyncProgress, SyncReport};
 use jiayuan_core::sync::view::{ConflictView, Conflicts, RejectionView, SyncStatus};
+use jiayuan_core::volunteers::assignment::{AssignInput, Assignment, AssignmentStatus, Move};
+use jiayuan_core::volunteers::availability::{Availability, Exception, Slot};
+use jiayuan_core::volunteers::dispatch::{Suggestion, Suggestions};
+use jiayuan_core::volunteers::points::{Entry, EntryKind, Leader};
+use jiayuan_core::volunteers::rank::{Health, Ranked, Reason, Track};
+use jiayuan_core::volunteers::refdata::{CategoryService, Shop, Skill, VolunteerSettings};
+use jiayuan_core::volunteers::report::AtRisk;
+use jiayuan_core::volunteers::{Volunteer, VolunteerDraft, VolunteerFilter, VolunteerPatch};
 use ts_rs::TS;
 
 fn committed_dir() -> PathBuf {
@@ -105,6 +116,36 @@ fn generate(dir: &Path) {
         Conflicts,
         ConflictView,
         RejectionView,
+        Volunteer,
+        VolunteerDraft,
+        VolunteerPatch,
+        VolunteerFilter,
+        VolunteerDetail,
+        VolunteerRefdata,
+        Availability,
+        Slot,
+        Exception,
+        Health,
+        Track,
+        Ranked,
+        Reason,
+        Suggestion,
+        Suggestions,
+        DispatchQuery,
+        RequestDispatch,
+        DispatchRefusal,
+        Assignment,
+        AssignmentStatus,
+        AssignInput,
+        Move,
+        Entry,
+        EntryKind,
+        Leader,
+        AtRisk,
+        Skill,
+        CategoryService,
+        Shop,
+        VolunteerSettings,
     );
     // One index, so the UI imports every type from one place.
     let mut all: Vec<String> =

@@ -8,6 +8,7 @@ mod imports;
 mod people;
 pub mod sync;
 pub mod types;
+pub mod volunteers;
 pub mod work;
 
 use std::path::{Path, PathBuf};
@@ -68,6 +69,8 @@ struct Cache {
     hits: FxHashMap<(u64, String), Arc<Vec<i64>>>,
     /// Tag counts take a pass over a million tag rows: kept until the next write.
     facets: Option<(u64, Facets)>,
+    /// Volunteers ready to rank, read once per write.
+    pool: Option<(u64, Arc<crate::volunteers::dispatch::Pool>)>,
 }
 
 impl Desk {

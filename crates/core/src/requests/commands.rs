@@ -370,7 +370,24 @@ pub fn act(ctx: &mut Ctx<'_>, id: &str, step: Step) -> Result<Outcome> {
                 data["previous"] = json!(cur.assignee);
                 assignee = Some(who);
             }
-            Step::Close { satisfaction, .. } => data["satisfaction"] = json!(satisfaction),
+            Step::Close { satisfaction, .. } => {
+                data["satisfaction"] = json!(satisfaction);
+                // A resident satisfied at the callback confirms the volunteer's service: the
+                // points follow (the official's own confirmation is the other way).
+                if matches!(satisfaction, super::Satisfaction::Satisfied | super::Satisfaction::Basically) {
+                    let done: Vec<String> = w
+                        .tx()
+                        .prepare_cached(
+                            "SELECT id FROM assignments WHERE request_id = ?1 AND status = 'done'
+                             AND confirmed_by IS NULL",
+                        )?
+                        .query_map([id], |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    for a in done {
+                        crate::volunteers::assignment::confirm_in(w, &a, "callback")?;
+                    }
+                }
+            }
             Step::Transfer { area_id, .. } => {
                 let to = area_rid_of(w, area_id)?;
                 if Some(to) == cur.area_rid {
@@ -408,6 +425,16 @@ pub fn act(ctx: &mut Ctx<'_>, id: &str, step: Step) -> Result<Outcome> {
                 assignee,
                 w.at_rfc3339()
             ])?;
+        // Work handed elsewhere or ended frees the volunteer sent to it (in this same op).
+        if matches!(
+            action,
+            Action::Assign | Action::Cancel | Action::Reject | Action::Transfer | Action::Return
+        ) {
+            let ended = crate::volunteers::assignment::end_for_request(w, id)?;
+            if !ended.is_empty() {
+                data["assignments_ended"] = json!(ended);
+            }
+        }
         let event = insert_event(w, id, action.as_str(), next.round, &data)?;
         let env = Env::load(w.tx())?;
         derive::recompute(w.tx(), id, &env, w.at())?;
@@ -418,6 +445,53 @@ pub fn act(ctx: &mut Ctx<'_>, id: &str, step: Step) -> Result<Outcome> {
         record(w, action.as_str(), id, Some(before), after, vec![id.to_owned()], &[event])?;
         Ok(Outcome { id: id.to_owned(), status: next.status, round: next.round, priority: cur.priority, duplicates: vec![] })
     })
+}
+
+/// A lifecycle step taken inside another command (a volunteer assigned, starting, done or
+/// gone: `volunteers::assignment`): the request row, its event and its clocks, in the caller's
+/// transaction and op. `assignee`: `Some(x)` sets it. Returns the event's id and where the
+/// request stands after.
+pub(crate) fn step_in(
+    w: &mut Write<'_>,
+    id: &str,
+    action: Action,
+    assignee: Option<Option<&str>>,
+    mut data: Value,
+) -> Result<(String, Position)> {
+    let cur = current(w, id)?;
+    let next =
+        lifecycle::next(cur.pos, action).map_err(|e| CoreError::NotAllowed(e.to_string()))?;
+    data["from"] = json!(cur.pos.status.as_str());
+    data["to"] = json!(next.status.as_str());
+    let assignee = match assignee {
+        Some(a) => {
+            data["previous"] = json!(cur.assignee);
+            a.map(str::to_owned)
+        }
+        None => cur.assignee.clone(),
+    };
+    w.tx()
+        .prepare_cached(
+            "UPDATE requests SET status = ?2, round = ?3, paused = ?4, assignee = ?5, updated_at = ?6
+             WHERE rid = ?1",
+        )?
+        .execute(rusqlite::params![
+            cur.rid,
+            next.status.as_str(),
+            next.round,
+            next.paused,
+            assignee,
+            w.at_rfc3339()
+        ])?;
+    let event = insert_event(w, id, action.as_str(), next.round, &data)?;
+    let env = Env::load(w.tx())?;
+    derive::recompute(w.tx(), id, &env, w.at())?;
+    Ok((event, next))
+}
+
+/// Where a request stands, for a command about to take a step on it.
+pub(crate) fn position_of(w: &Write<'_>, id: &str) -> Result<Position> {
+    Ok(current(w, id)?.pos)
 }
 
 fn area_id_of(w: &Write<'_>, rid: Option<i64>) -> Result<Option<String>> {

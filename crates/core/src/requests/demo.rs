@@ -11,6 +11,7 @@ use crate::clock::ManualClock;
 use crate::context::{Actor, Ctx};
 use crate::error::Result;
 use crate::store::Store;
+use crate::volunteers::demo::{dispatched, Dispatcher};
 
 /// What residents ask, by category, as they would say it.
 const ASKS: &[(&str, &[&str])] = &[
@@ -191,6 +192,7 @@ pub fn month(
     }
     plan.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     let clock = ManualClock::at(start);
+    Dispatcher::seed(&mut Ctx::new(store, &clock, actor), &mut rng, 3)?;
     let mut ids: Vec<Option<String>> = vec![None; made.len()];
     for (at, index, what) in plan {
         clock.set(at);
@@ -201,14 +203,26 @@ pub fn month(
                 ids[index] = Some(o.id);
             }
             Planned::Step(s) => {
-                if let Some(id) = &ids[index] {
-                    // A step the plan made impossible (a transfer to the same grid) is skipped,
-                    // as an official would.
+                let Some(id) = &ids[index] else { continue };
+                // Where a volunteer goes, the official dispatches one and records how it went
+                // (the office's own helper when nobody can).
+                let volunteer = dispatched(&made[index].category);
+                let by_volunteer = match &s {
+                    Step::Assign { .. } if volunteer => Dispatcher::send(&mut ctx, id, at),
+                    Step::Start if volunteer => Dispatcher::start(&mut ctx, &mut rng, id, at),
+                    Step::Resolve { .. } if volunteer => Dispatcher::done(&mut ctx, &mut rng, id),
+                    _ => false,
+                };
+                if !by_volunteer {
+                    // A step the plan made impossible (a transfer to the same grid) is
+                    // skipped, as an official would.
                     let _ = super::act(&mut ctx, id, s);
                 }
             }
         }
     }
+    clock.set(end);
+    Dispatcher::redemptions(&mut Ctx::new(store, &clock, actor), &mut rng)?;
     Ok(ids.iter().flatten().count())
 }
 

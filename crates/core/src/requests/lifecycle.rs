@@ -101,10 +101,13 @@ pub enum Action {
     Return,
     Pause,
     Resume,
+    /// The volunteer declined, did not show, or was released: the work goes back to the queue
+    /// as accepted, in a new round, its deadlines still running (volunteers::assignment).
+    Unassign,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::Accept,
         Action::Assign,
         Action::Start,
@@ -118,6 +121,7 @@ impl Action {
         Action::Return,
         Action::Pause,
         Action::Resume,
+        Action::Unassign,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -135,6 +139,7 @@ impl Action {
             Action::Return => "return",
             Action::Pause => "pause",
             Action::Resume => "resume",
+            Action::Unassign => "unassign",
         }
     }
 
@@ -255,6 +260,10 @@ pub fn next(at: Position, action: Action) -> Result<Position, Refusal> {
             s if s.is_open() => new_round(New),
             _ => refuse("only open work can be transferred"),
         },
+        Action::Unassign => match from {
+            Assigned | InProgress => Ok(Position { status: Accepted, round: at.round + 1, ..at }),
+            _ => refuse("only assigned work can be handed back to the queue"),
+        },
         Action::Return => match from {
             Accepted | Assigned | InProgress => new_round(New),
             New => refuse("accept or transfer it; a request not yet accepted cannot be returned"),
@@ -333,6 +342,7 @@ mod tests {
                     Action::Reopen => matches!(from, Resolved | Closed | Rejected | Cancelled) && to == New,
                     Action::Transfer => from.is_open() && to == New,
                     Action::Return => matches!(from, Accepted | Assigned | InProgress) && to == New,
+                    Action::Unassign => matches!(from, Assigned | InProgress) && to == Accepted,
                 }
             };
             let mut p = Position::START;
@@ -343,8 +353,15 @@ mod tests {
                         prop_assert!(q.order() >= p.order(), "{:?} --{:?}--> {:?} went back", p, a, q);
                         if q.round > p.round {
                             prop_assert_eq!(q.round, p.round + 1);
-                            prop_assert_eq!(q.status, New);
-                            prop_assert!(!q.paused);
+                            // Back to the queue: from the start, or, when only the volunteer
+                            // went, as accepted work (its pause, if any, still holds).
+                            if a == Action::Unassign {
+                                prop_assert_eq!(q.status, Accepted);
+                                prop_assert_eq!(q.paused, p.paused);
+                            } else {
+                                prop_assert_eq!(q.status, New);
+                                prop_assert!(!q.paused);
+                            }
                         }
                         prop_assert!(!q.paused || matches!(q.status, Accepted | Assigned | InProgress),
                             "only accepted open work is ever paused: {:?}", q);

@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_requests.sql"),
     include_str!("migrations/0004_checkins.sql"),
     include_str!("migrations/0005_sync.sql"),
+    include_str!("migrations/0006_volunteers.sql"),
 ];
 
 /// The schema version this program writes. A store with a larger version is refused.

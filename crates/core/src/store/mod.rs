@@ -109,6 +109,7 @@ impl Store {
         )?;
         migrations::apply(&mut conn)?;
         crate::requests::refdata::seed_defaults(&conn)?;
+        crate::volunteers::refdata::seed_defaults(&conn)?;
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         let device = load_or_create_device(&conn)?;
         Ok(Store { conn, path, device })

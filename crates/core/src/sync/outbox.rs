@@ -161,6 +161,37 @@ fn touched(conn: &Connection, kind: &str, p: &Value) -> Result<Vec<(&'static str
         k if k.starts_with("request.") => {
             out.extend(p["request_id"].as_str().map(|id| (entity::REQUEST, id.to_owned())));
             out.extend(strs(&p["events"]).into_iter().map(|id| (entity::REQUEST_EVENT, id)));
+            // The volunteer freed by a hand-back or an end travels with the step.
+            out.extend(
+                strs(&p["change"]["assignments_ended"])
+                    .into_iter()
+                    .map(|id| (entity::ASSIGNMENT, id)),
+            );
+        }
+        "volunteer.create" | "volunteer.update" | "volunteer.import" => {
+            created(&mut out);
+            out.extend(strs(&p["volunteer_ids"]).into_iter().map(|id| (entity::VOLUNTEER, id)));
+        }
+        // The assignment first: the server decides capacity and time before the request's
+        // step (assigned, started, resolved, back to the queue) and the points that follow.
+        k if k.starts_with("assignment.") => {
+            out.extend(p["assignment_id"].as_str().map(|id| (entity::ASSIGNMENT, id.to_owned())));
+            if p["steps"].as_array().is_some_and(|s| !s.is_empty()) {
+                out.extend(p["request_id"].as_str().map(|id| (entity::REQUEST, id.to_owned())));
+                out.extend(strs(&p["events"]).into_iter().map(|id| (entity::REQUEST_EVENT, id)));
+            }
+            out.extend(strs(&p["points"]).into_iter().map(|id| (entity::POINTS_ENTRY, id)));
+        }
+        "points.redeem" | "points.correct" => {
+            out.extend(strs(&p["points"]).into_iter().map(|id| (entity::POINTS_ENTRY, id)));
+        }
+        "skill.set" => out.extend(p["key"].as_str().map(|k| (entity::SKILL, k.to_owned()))),
+        "shop.set" => out.extend(p["id"].as_str().map(|k| (entity::SHOP, k.to_owned()))),
+        "category_service.set" => {
+            out.extend(p["category"].as_str().map(|k| (entity::CATEGORY_SERVICE, k.to_owned())))
+        }
+        "district.set" => {
+            out.extend(strs(&p["keys"]).into_iter().map(|k| (entity::DISTRICT_SETTING, k)))
         }
         "category.set" => {
             out.extend(p["category"]["key"].as_str().map(|k| (entity::CATEGORY, k.to_owned())));

@@ -33,6 +33,9 @@ pub(crate) struct Done {
 
 type R<T> = Result<T, Apply>;
 
+#[path = "rules_volunteer.rs"]
+mod volunteer;
+
 fn no<T>(reason: impl Into<String>) -> R<T> {
     Err(Apply::Rejected(reason.into()))
 }
@@ -87,7 +90,15 @@ pub(crate) fn apply(
     let kind = op.kind.as_str();
     let reference = matches!(
         kind,
-        "category.set" | "policy.set" | "calendar.set" | "calendar.unset" | "district.set_mode"
+        "category.set"
+            | "policy.set"
+            | "calendar.set"
+            | "calendar.unset"
+            | "district.set_mode"
+            | "district.set"
+            | "skill.set"
+            | "shop.set"
+            | "category_service.set"
     );
     if reference && !who.role.edits_reference_data() {
         return no(format!(
@@ -102,6 +113,9 @@ pub(crate) fn apply(
             entity::RESIDENT => resident(tx, &mut c, row)?,
             entity::REQUEST => request(tx, &mut c, row)?,
             entity::REQUEST_EVENT => event(tx, &mut c, row)?,
+            entity::VOLUNTEER => volunteer::volunteer(tx, &mut c, row)?,
+            entity::ASSIGNMENT => volunteer::assignment(tx, &mut c, row)?,
+            entity::POINTS_ENTRY => volunteer::points_entry(tx, &mut c, row)?,
             e if entity::REFERENCE.contains(&e) => {
                 if !who.role.edits_reference_data() {
                     return no("reference data is the district's to set");
@@ -249,6 +263,10 @@ fn lww_put(
     let key = key.or_else(|| merged.str("id_number")).map(str::to_owned);
     tx.put(&merged, &scope, key.as_deref())?;
     for o in lost {
+        // When a row last changed is bookkeeping, not an official's value (see `request`).
+        if o.field == "updated_at" {
+            continue;
+        }
         if o.incoming_lost || version > c.seen_version {
             conflict(tx, c, &merged, &scope, &o)?;
         }
@@ -338,27 +356,51 @@ fn request(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
         merge::set_stamp(m, f, c.stamp.clone());
     };
     let change = &c.op.payload["change"];
-    match kind.strip_prefix("request.").and_then(Action::parse) {
-        Some(action) if row.id == target => {
-            let next = lifecycle::next(pos, action).map_err(|e| {
-                Apply::Rejected(format!("{e} (on the server, where it is {})", pos.status.as_str()))
-            })?;
-            set(&mut merged, "status", json!(next.status.as_str()));
-            set(&mut merged, "round", json!(next.round));
-            set(&mut merged, "paused", json!(next.paused));
-            match action {
-                Action::Assign => set(&mut merged, "assignee", change["assignee"].clone()),
-                Action::Transfer | Action::Return => {
-                    if let Some(to) = change["to_area"].as_str() {
-                        set(&mut merged, "area", json!(to));
+    // A volunteer's assignment carries the request's steps with it (accept and assign, start,
+    // resolve, back to the queue); a request's own op is one step.
+    let steps: Vec<Action> = match kind.strip_prefix("assignment.") {
+        Some(_) => c.op.payload["steps"]
+            .as_array()
+            .map(|s| s.iter().filter_map(|a| a.as_str().and_then(Action::parse)).collect())
+            .unwrap_or_default(),
+        None => kind.strip_prefix("request.").and_then(Action::parse).into_iter().collect(),
+    };
+    match steps.first().copied() {
+        Some(_) if row.id == target => {
+            let mut pos = pos;
+            for action in steps {
+                let next = lifecycle::next(pos, action).map_err(|e| {
+                    Apply::Rejected(format!(
+                        "{e} (on the server, where it is {})",
+                        pos.status.as_str()
+                    ))
+                })?;
+                pos = next;
+                set(&mut merged, "status", json!(next.status.as_str()));
+                set(&mut merged, "round", json!(next.round));
+                set(&mut merged, "paused", json!(next.paused));
+                match action {
+                    Action::Assign => set(
+                        &mut merged,
+                        "assignee",
+                        match change.get("assignee") {
+                            Some(a) => a.clone(),
+                            None => row.fields.get("assignee").cloned().unwrap_or(Value::Null),
+                        },
+                    ),
+                    Action::Unassign => set(&mut merged, "assignee", Value::Null),
+                    Action::Transfer | Action::Return => {
+                        if let Some(to) = change["to_area"].as_str() {
+                            set(&mut merged, "area", json!(to));
+                        }
+                        set(&mut merged, "assignee", Value::Null);
                     }
-                    set(&mut merged, "assignee", Value::Null);
+                    Action::Reopen => set(&mut merged, "assignee", Value::Null),
+                    Action::MarkDuplicate => {}
+                    _ => {}
                 }
-                Action::Reopen => set(&mut merged, "assignee", Value::Null),
-                Action::MarkDuplicate => {}
-                _ => {}
+                c.round = Some(next.round);
             }
-            c.round = Some(next.round);
         }
         _ if kind == "request.merge" && row.id == target => {
             let next = lifecycle::next(pos, Action::MarkDuplicate)

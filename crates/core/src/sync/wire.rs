@@ -24,7 +24,7 @@ impl Stamp {
     }
 }
 
-/// The entities that sync. Reference data (the last six) is visible to every device of a
+/// The entities that sync. Reference data (`REFERENCE`, and tags) is visible to every device of a
 /// district whatever its scope.
 pub mod entity {
     pub const AREA: &str = "area";
@@ -41,9 +41,26 @@ pub mod entity {
     pub const CALENDAR_DAY: &str = "calendar_day";
     pub const DISTRICT_SETTING: &str = "district_setting";
     pub const CHECKIN_RULE: &str = "checkin_rule";
+    pub const SKILL: &str = "skill";
+    pub const CATEGORY_SERVICE: &str = "category_service";
+    pub const SHOP: &str = "shop";
+    pub const VOLUNTEER: &str = "volunteer";
+    pub const ASSIGNMENT: &str = "assignment";
+    pub const POINTS_ENTRY: &str = "points_entry";
+    /// The server's: what a volunteer is booked for and holds in points, as the server counts
+    /// them to decide (devices count from their own rows and skip it).
+    pub const VOLUNTEER_STATE: &str = "volunteer_state";
 
-    pub const REFERENCE: [&str; 5] =
-        [CATEGORY, SLA_POLICY, CALENDAR_DAY, DISTRICT_SETTING, CHECKIN_RULE];
+    pub const REFERENCE: [&str; 8] = [
+        CATEGORY,
+        SLA_POLICY,
+        CALENDAR_DAY,
+        DISTRICT_SETTING,
+        CHECKIN_RULE,
+        SKILL,
+        CATEGORY_SERVICE,
+        SHOP,
+    ];
 
     pub fn is_reference(e: &str) -> bool {
         REFERENCE.contains(&e) || e == TAG

@@ -66,6 +66,13 @@ pub(crate) fn index_new(conn: &Connection, t: &Touched) -> Result<()> {
 /// the server does not have (a rejected creation): it goes entirely.
 pub(crate) fn write(conn: &Connection, row: &Row, touched: &mut Touched) -> Result<()> {
     let gone = row.deleted && row.fields.is_empty();
+    if let Some(t) = super::tables::table(&row.entity) {
+        super::tables::write(conn, t, row)?;
+        if !t.stamped {
+            touched.reference = true;
+        }
+        return Ok(());
+    }
     match row.entity.as_str() {
         entity::AREA => {
             touched.areas.clear();
@@ -519,12 +526,14 @@ pub(crate) fn forget_synced(conn: &Connection, keep: &crate::sync::client::Keys)
              SELECT rid, id FROM requests
              WHERE id NOT IN (SELECT id FROM temp.resync_keep WHERE entity = 'request');",
     )?;
-    let gone: i64 = conn.query_row(
-        "SELECT (SELECT count(*) FROM temp.resync_gone_residents)
+    let volunteers = super::tables::forget(conn)? as i64;
+    let gone: i64 = volunteers
+        + conn.query_row(
+            "SELECT (SELECT count(*) FROM temp.resync_gone_residents)
               + (SELECT count(*) FROM temp.resync_gone_requests)",
-        [],
-        |r| r.get(0),
-    )?;
+            [],
+            |r| r.get::<_, i64>(0),
+        )?;
     conn.execute_batch(
         "DELETE FROM residents_fts WHERE rowid IN (SELECT rid FROM temp.resync_gone_residents);
          DELETE FROM resident_tags WHERE resident_rid IN (SELECT rid FROM temp.resync_gone_residents);

@@ -5,6 +5,7 @@
 
 mod apply;
 mod read;
+pub(crate) mod tables;
 
 pub(crate) use apply::{forget_synced, index_new, write, Touched};
 pub(crate) use read::read;

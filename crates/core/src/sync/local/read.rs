@@ -9,6 +9,9 @@ use crate::sync::wire::{entity, Row, Stamp};
 
 /// The local copy of a row, as the device would push it.
 pub(crate) fn read(conn: &Connection, ent: &str, id: &str) -> Result<Option<Row>> {
+    if let Some(t) = super::tables::table(ent) {
+        return super::tables::read(conn, t, id);
+    }
     match ent {
         entity::AREA => Ok(conn
             .prepare_cached(

@@ -3,4 +3,4 @@
 /**
  * What an official (or, later, the server) can do to a request.
  */
-export type Action = "accept" | "assign" | "start" | "resolve" | "close" | "reject" | "mark_duplicate" | "cancel" | "reopen" | "transfer" | "return" | "pause" | "resume";
+export type Action = "accept" | "assign" | "start" | "resolve" | "close" | "reject" | "mark_duplicate" | "cancel" | "reopen" | "transfer" | "return" | "pause" | "resume" | "unassign";

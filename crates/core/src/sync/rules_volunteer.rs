@@ -1,0 +1,305 @@
+//! What the server decides for volunteers, against its own state whatever laptops recorded
+//! offline: a volunteer is never booked beyond capacity or into a clashing planned slot, an
+//! assignment's status only moves forward, points are earned only with a confirmed task and
+//! within the daily cap, and a balance never goes below zero.
+//!
+//! The server keeps, per volunteer, a `volunteer_state` row of what it decided (active
+//! bookings, balance, points earned per recent day), so each decision reads one row instead
+//! of every assignment and entry; devices count from their own rows and skip it.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::{lww_put, no, Apply, Ctx, R};
+use crate::sync::hub::HubTx;
+use crate::sync::merge;
+use crate::sync::wire::{entity, Row};
+use crate::volunteers::assignment::{self, AssignmentStatus, Move};
+use crate::volunteers::Health;
+
+/// Fields of an assignment that only its moves set (never last-writer-wins).
+const MOVED: [&str; 11] = [
+    "status",
+    "window_from",
+    "window_to",
+    "progress_at",
+    "accepted_at",
+    "started_at",
+    "done_at",
+    "ended_at",
+    "late",
+    "confirmed_by",
+    "confirmed_at",
+];
+
+#[derive(Default)]
+struct State {
+    /// Active assignment id → (from, to, planned).
+    bookings: BTreeMap<String, (i64, i64, bool)>,
+    balance: i64,
+    /// Local date → points earned that day (the last fortnight).
+    earned: BTreeMap<String, i64>,
+}
+
+fn state(tx: &mut dyn HubTx, volunteer: &str) -> R<State> {
+    let Some(s) = tx.get(entity::VOLUNTEER_STATE, volunteer)? else { return Ok(State::default()) };
+    let f = &s.row.fields;
+    let bookings = f
+        .get("bookings")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(id, b)| {
+                    let n = |i: usize| b[i].as_i64().unwrap_or(0);
+                    (id.clone(), (n(0), n(1), b[2].as_bool().unwrap_or(false)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let earned = f
+        .get("earned")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(d, v)| (d.clone(), v.as_i64().unwrap_or(0))).collect())
+        .unwrap_or_default();
+    Ok(State { bookings, balance: f.get("balance").and_then(Value::as_i64).unwrap_or(0), earned })
+}
+
+fn save(tx: &mut dyn HubTx, c: &Ctx<'_>, volunteer: &str, scope: &str, mut st: State) -> R<()> {
+    while st.earned.len() > 14 {
+        let first = st.earned.keys().next().cloned().unwrap_or_default();
+        st.earned.remove(&first);
+    }
+    let mut row = Row::new(entity::VOLUNTEER_STATE, volunteer, c.stamp.clone());
+    let bookings: serde_json::Map<String, Value> =
+        st.bookings.iter().map(|(id, b)| (id.clone(), json!([b.0, b.1, b.2]))).collect();
+    row.set("bookings", Value::Object(bookings));
+    row.set("balance", json!(st.balance));
+    row.set("earned", json!(st.earned));
+    tx.put(&row, scope, None)?;
+    Ok(())
+}
+
+fn int(row: &Row, f: &str) -> i64 {
+    row.fields.get(f).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn status(row: &Row) -> AssignmentStatus {
+    row.str("status").and_then(AssignmentStatus::parse).unwrap_or(AssignmentStatus::Proposed)
+}
+
+pub(super) fn volunteer(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
+    lww_put(tx, c, row, "", None, &[])?;
+    Ok(())
+}
+
+pub(super) fn assignment(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
+    let kind = c.op.kind.clone();
+    let Some(vol_id) = row.str("volunteer_id").map(str::to_owned) else {
+        return no("an assignment without its volunteer");
+    };
+    let Some(stored) = tx.get(entity::ASSIGNMENT, &row.id)? else {
+        if kind.starts_with("request.") {
+            // The request's step ends an assignment the server never took (its dispatch was
+            // refused): nothing to end here; the device's copy goes.
+            let mut t = Row::new(entity::ASSIGNMENT, row.id.clone(), row.created.clone());
+            t.deleted = true;
+            c.echo.push(t);
+            return Ok(());
+        }
+        if kind != "assignment.make" {
+            return no("the server does not know this assignment (its dispatch was refused)");
+        }
+        return make(tx, c, row, &vol_id);
+    };
+    let from = status(&stored.row);
+    let mut merged = stored.row.clone();
+    let set = |m: &mut Row, f: &str, v: Value| {
+        m.set(f, v);
+        merge::set_stamp(m, f, c.stamp.clone());
+    };
+    if kind == "assignment.confirm" {
+        if from != AssignmentStatus::Done {
+            return no(format!("the task is {} on the server, not done", from.as_str()));
+        }
+        if stored.row.str("confirmed_by").is_none() {
+            for f in ["confirmed_by", "confirmed_at"] {
+                set(&mut merged, f, row.fields.get(f).cloned().unwrap_or(Value::Null));
+            }
+        }
+    } else if kind != "assignment.make" {
+        let m = match kind.strip_prefix("assignment.") {
+            Some(m) => Move::parse(m),
+            None if kind.starts_with("request.") => Some(Move::Cancel),
+            None => None,
+        };
+        let Some(m) = m else { return no(format!("“{kind}” cannot change an assignment")) };
+        let to = assignment::next(from, m).map_err(|e| {
+            Apply::Rejected(format!("{e} (on the server the assignment is {})", from.as_str()))
+        })?;
+        set(&mut merged, "status", json!(to.as_str()));
+        for f in &MOVED[1..9] {
+            if let Some(v) = row.fields.get(*f) {
+                set(&mut merged, f, v.clone());
+            }
+        }
+        let mut st = state(tx, &vol_id)?;
+        if to.is_active() {
+            st.bookings.insert(
+                row.id.clone(),
+                (
+                    int(&merged, "window_from"),
+                    int(&merged, "window_to"),
+                    merged.fields.get("planned").and_then(Value::as_bool).unwrap_or(false),
+                ),
+            );
+        } else {
+            st.bookings.remove(&row.id);
+        }
+        let vscope =
+            tx.get(entity::VOLUNTEER, &vol_id)?.map(|v| v.scope).unwrap_or(stored.scope.clone());
+        save(tx, c, &vol_id, &vscope, st)?;
+    }
+    // A note and the like merge by last writer wins; what the moves set never does.
+    let (mut out, _) = merge::lww(&merged, row, &MOVED);
+    out.version = 0;
+    lww_put(tx, c, &out, "", None, &[])?;
+    if out.fields != row.fields {
+        c.echo.push(out);
+    }
+    Ok(())
+}
+
+/// A new assignment: the volunteer's capacity, health and time decided here, against every
+/// booking any laptop made that reached the server first.
+fn make(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row, vol_id: &str) -> R<()> {
+    let Some(vol) = tx.get(entity::VOLUNTEER, vol_id)? else {
+        return no("the volunteer is not on the server yet; sync the laptop that added them");
+    };
+    if vol.row.deleted {
+        return no("the volunteer was removed");
+    }
+    let capacity = vol.row.fields.get("capacity").and_then(Value::as_u64).unwrap_or(1) as u32;
+    let health = vol.row.str("health").and_then(Health::parse).unwrap_or(Health::Well);
+    let active = vol.row.fields.get("active").and_then(Value::as_bool).unwrap_or(true);
+    let planned = row.fields.get("planned").and_then(Value::as_bool).unwrap_or(false);
+    let window = (int(row, "window_from"), int(row, "window_to"), planned);
+    let mut st = state(tx, vol_id)?;
+    let booked: Vec<(i64, i64, bool)> = st.bookings.values().copied().collect();
+    if let Some(why) = assignment::refusal(capacity, health, active, &booked, window) {
+        return no(format!("{why} (decided on the server)"));
+    }
+    let mut r = row.clone();
+    let proposed = r.str("status") != Some("proposed");
+    if proposed {
+        // Later moves are their own ops, decided one by one.
+        r.set("status", json!("proposed"));
+        for f in &MOVED[4..] {
+            r.set(f, Value::Null);
+        }
+        r.set("late", json!(false));
+    }
+    lww_put(tx, c, &r, "", None, &[])?;
+    if proposed {
+        c.echo.push(r);
+    }
+    st.bookings.insert(row.id.clone(), window);
+    save(tx, c, vol_id, &vol.scope, st)
+}
+
+fn setting(tx: &mut dyn HubTx, key: &str, default: i64) -> R<i64> {
+    Ok(tx
+        .get(entity::DISTRICT_SETTING, key)?
+        .and_then(|s| s.row.str("value").and_then(|v| v.parse().ok()))
+        .unwrap_or(default))
+}
+
+pub(super) fn points_entry(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
+    if tx.get(entity::POINTS_ENTRY, &row.id)?.is_some() {
+        // The same earning confirmed on two laptops (its id comes from the task): one entry.
+        return Ok(());
+    }
+    let Some(vol_id) = row.str("volunteer_id").map(str::to_owned) else {
+        return no("a points entry without its volunteer");
+    };
+    let Some(vol) = tx.get(entity::VOLUNTEER, &vol_id)? else {
+        return no("the volunteer is not on the server yet");
+    };
+    let amount = int(row, "amount");
+    let day = row.str("day").unwrap_or_default().to_owned();
+    let mut st = state(tx, &vol_id)?;
+    let mut stored = row.clone();
+    match row.str("kind") {
+        Some("earn") => {
+            if c.op.kind != "assignment.confirm" {
+                return no(
+                    "points are earned only for service an official or the callback confirmed",
+                );
+            }
+            let task = row.str("assignment_id").unwrap_or_default();
+            let Some(a) = tx.get(entity::ASSIGNMENT, task)? else {
+                return no("points for a task the server does not know");
+            };
+            if a.row.str("confirmed_by").is_none()
+                || a.row.str("volunteer_id") != Some(vol_id.as_str())
+            {
+                return no("points for a task not confirmed on the server");
+            }
+            let category = match a.row.str("request_id") {
+                Some(r) => tx
+                    .get(entity::REQUEST, r)?
+                    .and_then(|q| q.row.str("category").map(str::to_owned)),
+                None => None,
+            }
+            .unwrap_or_default();
+            let value = match tx.get(entity::CATEGORY_SERVICE, &category)? {
+                Some(s) => s.row.fields.get("points").and_then(Value::as_i64).unwrap_or(0),
+                None => i64::from(crate::volunteers::refdata::default_points(&category)),
+            };
+            let cap = setting(
+                tx,
+                "points_daily_cap",
+                i64::from(crate::volunteers::refdata::DEFAULT_SETTINGS.points_daily_cap),
+            )?;
+            let room = cap - st.earned.get(&day).copied().unwrap_or(0);
+            let granted = amount.min(value).min(room);
+            if granted <= 0 {
+                // The cap was reached by tasks other laptops confirmed first: the task stays
+                // confirmed, this entry goes.
+                let mut t = Row::new(entity::POINTS_ENTRY, row.id.clone(), row.created.clone());
+                t.deleted = true;
+                c.echo.push(t);
+                return Ok(());
+            }
+            if granted < amount {
+                stored.set("amount", json!(granted));
+                stored.set(
+                    "note",
+                    json!(format!("capped at the daily limit of {cap} (on the server)")),
+                );
+                c.echo.push(stored.clone());
+            }
+            *st.earned.entry(day).or_default() += granted;
+            st.balance += granted;
+        }
+        Some(k @ ("redeem" | "correct")) => {
+            if k == "redeem" && amount >= 0 {
+                return no("a redemption takes points");
+            }
+            if st.balance + amount < 0 {
+                return no(format!(
+                    "the balance on the server is {} points; {} cannot be taken (spent on another laptop first?)",
+                    st.balance, -amount
+                ));
+            }
+            st.balance += amount;
+        }
+        _ => return no("an unknown kind of points entry"),
+    }
+    let scope = vol.scope.clone();
+    if !super::within(c, &scope) {
+        return no("that volunteer is outside the area you are granted");
+    }
+    tx.put(&stored, &scope, None)?;
+    save(tx, c, &vol_id, &scope, st)
+}
