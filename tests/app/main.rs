@@ -122,7 +122,9 @@ fn a_request_is_taken_in_with_triage_and_accepted() {
     let text = app.wait(&App::id("intake-description"));
     app.type_into(&text, "楼上独居老人胸口痛，喘不上气");
     app.wait_until(&App::id("intake-proposed"), |t| t.trim() == "紧急");
-    app.click(&app.wait(&format!("{}:not([disabled])", App::id("intake-save"))));
+    // Retried: the triage preview's toast or a re-render can cover the button for a moment
+    // (WebDriver answers "element click intercepted").
+    app.click_css(&format!("{}:not([disabled])", App::id("intake-save")));
     app.wait_until(&App::id("request-description"), |t| t.contains("喘不上气"));
     app.wait_until(&App::id("request-status"), |t| t.contains("待签收"));
     app.click_id("act-accept");

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_desk;
+mod bench_dispatch;
 mod bench_queue;
 mod bench_sync;
 mod cmd;
@@ -159,6 +160,8 @@ enum BenchCmd {
     /// The sync server under load (SQLite, or --postgres): first sync of a district, push
     /// throughput, hundreds of devices reconnecting.
     Sync(bench_sync::SyncBench),
+    /// Ranking the volunteers of a big district for one request (p50/p95).
+    Dispatch(bench_dispatch::DispatchBench),
 }
 
 fn main() -> ExitCode {
@@ -201,6 +204,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCmd::Desk(args)) => bench_desk::desk(&args),
         Command::Bench(BenchCmd::Queue(args)) => bench_queue::queue_bench(&args),
         Command::Bench(BenchCmd::Sync(args)) => bench_sync::sync_bench(&args),
+        Command::Bench(BenchCmd::Dispatch(args)) => bench_dispatch::dispatch_bench(&args),
         Command::Server(args) => server::run(&args),
         Command::Sync(cmd) => sync::run(cli.db, cmd),
     };

@@ -273,16 +273,23 @@ fn assess(p: &Prepared, c: &Candidate, mut notes: Notes) -> (i32, bool) {
             None => notes.add(|| Reason::NotStated),
         }
     } else {
-        match p.now.map(|now| c.availability.state_at(now)) {
-            Some(Now::Available) => {
+        let now = p.now.as_ref();
+        match now.and_then(|now| c.availability.available_at(now)) {
+            Some(true) => {
                 score += AVAILABLE;
                 notes.add(|| Reason::AvailableNow);
             }
-            Some(Now::Unavailable { next_from_ms }) => {
+            Some(false) => {
                 score += UNAVAILABLE;
-                notes.add(|| Reason::Unavailable { next_from_ms });
+                notes.add(|| {
+                    let next_from_ms = match now.map(|now| c.availability.state_at(*now)) {
+                        Some(Now::Unavailable { next_from_ms }) => next_from_ms,
+                        _ => None,
+                    };
+                    Reason::Unavailable { next_from_ms }
+                });
             }
-            Some(Now::NotStated) | None => notes.add(|| Reason::NotStated),
+            None => notes.add(|| Reason::NotStated),
         }
     }
 

@@ -34,7 +34,7 @@ pub fn at_risk(store: &crate::Store, now: chrono::DateTime<chrono::Utc>) -> Resu
         .filter_map(|v| {
             let mine: Vec<Assignment> =
                 stale.iter().filter(|a| a.volunteer_id == v.id).cloned().collect();
-            (v.track.last_no_show || !mine.is_empty()).then(|| AtRisk {
+            (v.track.last_no_show || !mine.is_empty()).then_some(AtRisk {
                 volunteer_id: v.id,
                 name: v.name,
                 phone: v.phone,
