@@ -233,7 +233,19 @@ pub fn dispatch_bench(args: &DispatchBench) -> Result<(), Failure> {
             desk.dispatch_suggest(&q(i)).map_err(fail)?;
             cold.push(ms(t.elapsed()));
         }
-        line("the app's call right after a write", cold);
+        line("the app's call right after a volunteer changed", cold);
+        let mut stepped = Vec::new();
+        for i in 0..args.calls.min(40) {
+            // A request's step (the commonest write) leaves the candidates as they were.
+            let id = &requests[(i * 7) % requests.len()];
+            desk.request_step_many(&[id.clone()], &Step::Pause { reason: "bench".into() })
+                .map_err(fail)?;
+            desk.request_step_many(&[id.clone()], &Step::Resume).map_err(fail)?;
+            let t = Instant::now();
+            desk.dispatch_suggest(&q(i)).map_err(fail)?;
+            stepped.push(ms(t.elapsed()));
+        }
+        line("the app's call right after a request step", stepped);
         Ok(())
     })
 }

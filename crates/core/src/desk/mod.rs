@@ -70,7 +70,7 @@ struct Cache {
     /// Tag counts take a pass over a million tag rows: kept until the next write.
     facets: Option<(u64, Facets)>,
     /// Volunteers ready to rank, read once per write.
-    pool: Option<(u64, Arc<crate::volunteers::dispatch::Pool>)>,
+    pool: Option<((i64, i64), Arc<crate::volunteers::dispatch::Pool>)>,
 }
 
 impl Desk {

@@ -2,7 +2,6 @@
 //! ranking kept until the next write), what the official records of an assignment, the
 //! at-risk report, the points ledger with redemption, and the district's volunteer settings.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -88,7 +87,9 @@ impl Desk {
     pub fn dispatch_suggest(&self, q: &DispatchQuery) -> Result<Suggestions> {
         let now_ms = self.clock.now().timestamp_millis();
         self.read(|store, open| {
-            let generation = open.generation.load(Ordering::SeqCst);
+            // Keyed on what the candidates are made of, not on every write: accepting or
+            // stepping a request leaves the pool as it was.
+            let generation = Pool::generation(store)?;
             let cached =
                 lock(&open.cache).pool.as_ref().filter(|p| p.0 == generation).map(|p| p.1.clone());
             let pool = match cached {

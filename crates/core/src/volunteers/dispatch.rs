@@ -136,6 +136,16 @@ impl Pool {
         Ok(Pool { candidates, extra, tree })
     }
 
+    /// What a pool read now is made of: volunteers and assignments (bumped by triggers on
+    /// every change, whoever writes: a command or a sync) and the address tree.
+    pub fn generation(store: &crate::Store) -> Result<(i64, i64)> {
+        Ok(store.conn().query_row(
+            "SELECT (SELECT n FROM volunteer_generation), (SELECT ifnull(max(rid), 0) FROM areas)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
     pub fn len(&self) -> usize {
         self.candidates.len()
     }

@@ -119,3 +119,23 @@ CREATE UNIQUE INDEX points_one_earn_per_assignment ON points_ledger (assignment_
     WHERE kind = 'earn';
 CREATE TRIGGER points_ledger_no_update BEFORE UPDATE ON points_ledger
 BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only: record a correction'); END;
+
+-- Bumped by every change of a volunteer or an assignment: dispatch keeps its candidates in
+-- memory until it moves (a request's own steps, most writes, leave them as they are).
+CREATE TABLE volunteer_generation (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    n         INTEGER NOT NULL
+) STRICT;
+INSERT INTO volunteer_generation (singleton, n) VALUES (1, 0);
+CREATE TRIGGER volunteers_gen_insert AFTER INSERT ON volunteers
+BEGIN UPDATE volunteer_generation SET n = n + 1; END;
+CREATE TRIGGER volunteers_gen_update AFTER UPDATE ON volunteers
+BEGIN UPDATE volunteer_generation SET n = n + 1; END;
+CREATE TRIGGER volunteers_gen_delete AFTER DELETE ON volunteers
+BEGIN UPDATE volunteer_generation SET n = n + 1; END;
+CREATE TRIGGER assignments_gen_insert AFTER INSERT ON assignments
+BEGIN UPDATE volunteer_generation SET n = n + 1; END;
+CREATE TRIGGER assignments_gen_update AFTER UPDATE ON assignments
+BEGIN UPDATE volunteer_generation SET n = n + 1; END;
+CREATE TRIGGER assignments_gen_delete AFTER DELETE ON assignments
+BEGIN UPDATE volunteer_generation SET n = n + 1; END;
