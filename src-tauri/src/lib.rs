@@ -9,6 +9,7 @@ mod dialogs;
 mod instance;
 mod logging;
 mod sync;
+mod volunteer_import;
 mod volunteers;
 mod window;
 mod work;
@@ -138,6 +139,10 @@ pub fn run() {
             volunteers::category_service_set,
             volunteers::volunteer_settings_set,
             volunteers::availability_parse,
+            volunteer_import::volunteer_import_preview,
+            volunteer_import::volunteer_import_run,
+            volunteer_import::volunteer_mappings_list,
+            volunteer_import::volunteer_mapping_save,
         ])
         .run(context);
     if let Err(e) = result {

@@ -146,7 +146,7 @@ fn build(path: &std::path::Path, n: usize) -> Result<(), Failure> {
         ids.push(v.id);
     }
     // A track record and some current load: a task done or missed for a tenth of them.
-    for (k, v) in ids.iter().enumerate().filter(|(k, _)| k % 10 == 0) {
+    for (k, v) in ids.iter().enumerate().filter(|(k, _)| k.is_multiple_of(10)) {
         let req = &requests[k % requests.len()];
         let Ok(a) = assignment::assign(
             &mut ctx,
@@ -159,7 +159,7 @@ fn build(path: &std::path::Path, n: usize) -> Result<(), Failure> {
         ) else {
             continue;
         };
-        let m = if k % 30 == 0 { Move::NoShow } else { Move::Done };
+        let m = if k.is_multiple_of(30) { Move::NoShow } else { Move::Done };
         assignment::record(&mut ctx, &a.id, m, None).map_err(fail)?;
         if m == Move::Done {
             // Back to the queue for the benchmark's rankings.

@@ -198,7 +198,7 @@ fn main() -> ExitCode {
         }
         Command::Residents(ResidentsCmd::Count) => cmd::count(cli.db),
         Command::Requests(c) => requests::run(cli.db, c),
-        Command::Volunteers(c) => volunteers::run(cli.db, c),
+        Command::Volunteers(c) => volunteers::run(cli.db, lang, c),
         Command::Demo(args) => cmd::demo(cli.db, &args),
         Command::Bench(BenchCmd::Import(args)) => bench::import(&args),
         Command::Bench(BenchCmd::Desk(args)) => bench_desk::desk(&args),

@@ -2,9 +2,12 @@
 //! ranking with its reasons), what happened with an assignment, the points ledger with
 //! redemption and corrections, the leaderboard and the at-risk report.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use jiayuan_core::i18n::Lang;
+use jiayuan_core::import::{self, ImportOptions};
 use jiayuan_core::volunteers::assignment::{self, AssignInput, Move};
 use jiayuan_core::volunteers::availability::{self, Availability};
 use jiayuan_core::volunteers::dispatch::Pool;
@@ -85,6 +88,24 @@ pub enum VolunteersCmd {
         #[arg(long, default_value = "")]
         address: String,
     },
+    /// Import a volunteer roster (CSV/TSV/TXT, XLSX, XLS, ODS) in one transaction.
+    Import {
+        file: PathBuf,
+        /// Report what the import would do and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// A column mapping: a JSON file `{"columns": {"header text": "field"}}` whose fields
+        /// are name, phone, id_number, street, community, grid, skills, availability,
+        /// capacity, health, vehicle, notes, attribute (kept in the notes) or ignore.
+        #[arg(long, value_name = "FILE.json")]
+        mapping: Option<PathBuf>,
+        /// Import only this sheet.
+        #[arg(long, value_name = "NAME")]
+        sheet: Option<String>,
+        /// Also write the report as JSON here.
+        #[arg(long, value_name = "PATH")]
+        report: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -128,7 +149,7 @@ fn json(v: Result<serde_json::Value, serde_json::Error>) -> Result<(), Failure> 
     Ok(())
 }
 
-pub fn run(db: Option<PathBuf>, cmd: VolunteersCmd) -> Result<(), Failure> {
+pub fn run(db: Option<PathBuf>, lang: Lang, cmd: VolunteersCmd) -> Result<(), Failure> {
     let mut store = open(db)?;
     let actor = Actor::current(&store);
     let clock = SystemClock;
@@ -148,11 +169,9 @@ pub fn run(db: Option<PathBuf>, cmd: VolunteersCmd) -> Result<(), Failure> {
             }
             for v in &list {
                 let done = v.track.done + v.track.no_show;
-                let rate = if done == 0 {
-                    "—".to_owned()
-                } else {
-                    format!("{}%", v.track.done * 100 / done)
-                };
+                let rate = (v.track.done * 100)
+                    .checked_div(done)
+                    .map_or_else(|| "—".to_owned(), |p| format!("{p}%"));
                 println!(
                     "{:<8} {:<24} {}/{} {:>5} {:>6}  {:<32} {}",
                     v.name,
@@ -184,7 +203,10 @@ pub fn run(db: Option<PathBuf>, cmd: VolunteersCmd) -> Result<(), Failure> {
                 v.area_path.join("/")
             );
             println!("skills: {}", v.skills.join(", "));
-            println!("availability: {}", availability::format_weekly(&v.availability.slots, true));
+            println!(
+                "availability: {}",
+                availability::format_weekly(&v.availability.slots, lang == Lang::ZhCn)
+            );
             println!(
                 "load {}/{}, done {}, no-show {}, late {}, points {}",
                 v.load, v.capacity, v.track.done, v.track.no_show, v.track.late, v.balance
@@ -227,7 +249,11 @@ pub fn run(db: Option<PathBuf>, cmd: VolunteersCmd) -> Result<(), Failure> {
                     v.rank.score,
                     v.rank.name,
                     v.phone.as_deref().unwrap_or("—"),
-                    rank::explain(&v.rank, true).join("；")
+                    rank::explain(&v.rank, lang == Lang::ZhCn).join(if lang == Lang::ZhCn {
+                        "；"
+                    } else {
+                        "; "
+                    })
                 );
             }
         }
@@ -320,6 +346,120 @@ pub fn run(db: Option<PathBuf>, cmd: VolunteersCmd) -> Result<(), Failure> {
                 }
             }
         }
+        VolunteersCmd::Import { file, dry_run, mapping, sheet, report } => {
+            let mapping = match &mapping {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).map_err(|e| {
+                        usage(format!("cannot read the mapping {}: {e}", path.display()))
+                    })?;
+                    let parsed = import::volunteers::mapping_from_json(&text).map_err(|e| {
+                        usage(format!("the mapping {} is not usable: {e}", path.display()))
+                    })?;
+                    Some(parsed)
+                }
+                None => None,
+            };
+            let opts =
+                ImportOptions { mapping, sheet, dry_run, lang: Some(lang), ..Default::default() };
+            let tty = std::io::stderr().is_terminal();
+            let mut progress = |p: import::Progress| {
+                if tty {
+                    eprint!("\r{} / {} rows", p.rows_done, p.rows_expected);
+                }
+            };
+            let cancel = std::sync::atomic::AtomicBool::new(false);
+            let r = import::import_volunteers(&mut ctx, &file, &opts, &mut progress, &cancel);
+            if tty {
+                eprint!("\r\x1b[K");
+            }
+            let r = r?;
+            if let Some(path) = &report {
+                let json = serde_json::to_string_pretty(&r)
+                    .map_err(|e| Failure { exit: 1, message: e.to_string() })?;
+                std::fs::write(path, json).map_err(|e| {
+                    usage(format!("cannot write the report to {}: {e}", path.display()))
+                })?;
+            }
+            print_import_report(&r, lang == Lang::ZhCn);
+        }
     }
     Ok(())
+}
+
+/// The volunteer import's report as `jiayuan import residents` prints a roster's.
+fn print_import_report(r: &import::VolunteerImportReport, zh: bool) {
+    let pick = |zh_text: &'static str, en: &'static str| if zh { zh_text } else { en };
+    let enc = r.encoding.as_deref().map(|e| format!(", {e}")).unwrap_or_default();
+    let dry = if r.dry_run {
+        pick(" — 试运行，未写入", " — dry run, nothing written")
+    } else {
+        ""
+    };
+    println!("{} ({}{enc}){dry}", r.file, r.format);
+    for s in &r.sheets {
+        if zh {
+            println!(
+                "  {}: 表头在第 {} 行，{} 行 → 新增 {}",
+                s.name, s.header_row, s.rows, s.created
+            );
+        } else {
+            println!(
+                "  {}: header on row {}, {} rows → {} created",
+                s.name, s.header_row, s.rows, s.created
+            );
+        }
+    }
+    for s in &r.skipped_sheets {
+        println!("  {}: {} ({})", s.name, pick("跳过", "skipped"), s.reason);
+    }
+    let (read, made, bad) = (r.rows_read, r.created, r.rejected.len());
+    let (dups, known, blank) = (r.duplicates.len(), r.existing.len(), r.blank_rows);
+    if zh {
+        println!(
+            "共读 {read} 行：新增志愿者 {made}，拒绝 {bad}，重复 {dups}，已是志愿者 {known}，空行 {blank}；\
+             关联居民 {}，新建地区 {}，提醒 {}",
+            r.linked_residents,
+            r.areas_created,
+            r.warnings.len()
+        );
+    } else {
+        println!(
+            "{read} rows read: {made} volunteers created, {bad} rejected, {dups} duplicates, \
+             {known} already volunteers, {blank} blank; {} linked to residents, {} areas \
+             created, {} warnings",
+            r.linked_residents,
+            r.areas_created,
+            r.warnings.len()
+        );
+    }
+    const SHOWN: usize = 50;
+    for (mark, label, list) in
+        [("✗", pick("拒绝", "rejected"), &r.rejected), ("!", pick("提醒", "warning"), &r.warnings)]
+    {
+        for p in list.iter().take(SHOWN) {
+            println!("  {mark} {label} {} {:>6}  {}: {}", p.sheet, p.row, p.code, p.message);
+        }
+    }
+    for d in r.duplicates.iter().take(SHOWN) {
+        let same = pick("同", "same as");
+        let label = pick("重复", "duplicate");
+        println!(
+            "  = {label} {} {:>6}  {same} {} {}",
+            d.sheet, d.row, d.same_as_sheet, d.same_as_row
+        );
+    }
+    for k in r.existing.iter().take(SHOWN) {
+        let label = pick("已是志愿者", "already a volunteer");
+        println!("  = {label} {} {:>6}  {} {}", k.sheet, k.row, k.name, k.volunteer_id);
+    }
+    let more = [r.rejected.len(), r.warnings.len(), r.duplicates.len(), r.existing.len()]
+        .iter()
+        .map(|n| n.saturating_sub(SHOWN))
+        .sum::<usize>();
+    if more > 0 {
+        let tail =
+            pick("条未列出，完整清单见 --report", "more not shown; --report PATH writes them all");
+        println!("  … {more} {tail}");
+    }
+    println!("{:.2} s", r.seconds);
 }

@@ -11,7 +11,9 @@ use jiayuan_core::desk::volunteers::{
 };
 use jiayuan_core::desk::work::*;
 use jiayuan_core::desk::*;
-use jiayuan_core::import::{BatchSummary, ImportReport, UndoReport};
+use jiayuan_core::import::{
+    BatchSummary, ImportReport, KnownVolunteer, UndoReport, VolunteerImportReport,
+};
 use jiayuan_core::requests::checkins::CheckinReport;
 use jiayuan_core::requests::commands::Outcome;
 use jiayuan_core::requests::queue::{QueueFilter, QueueItem};
@@ -146,6 +148,8 @@ fn generate(dir: &Path) {
         CategoryService,
         Shop,
         VolunteerSettings,
+        VolunteerImportReport,
+        KnownVolunteer,
     );
     // One index, so the UI imports every type from one place.
     let mut all: Vec<String> =

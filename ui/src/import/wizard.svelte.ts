@@ -1,23 +1,28 @@
 // The import wizard's state, kept at module level so that leaving the page (to check a
-// resident, say) and coming back finds the wizard where it was, even mid-import.
-import { api, CANCELLED, toApiError, type ImportEvent, type ImportPreview, type ImportReport, type ImportRequest } from '../lib/backend';
+// resident, say) and coming back finds the wizard where it was, even mid-import. The same
+// steps import a resident roster or a volunteer roster (`kind`), each through its own calls.
+import { api, CANCELLED, toApiError, type ImportEvent, type ImportPreview, type ImportRequest, type SavedMapping } from '../lib/backend';
+import { volunteerImport } from '../lib/backend/volunteerImport';
 import { dataChanged } from '../lib/app.svelte';
 import { locale, t } from '../lib/i18n/index.svelte';
 import { fail } from '../lib/toasts.svelte';
 import { detectedColumns, requestColumns, sheetsIn, type Column } from '../lib/import/mapping';
+import type { AnyReport, RosterKind } from './kind';
 
 export const STEPS = ['choose', 'sheets', 'mapping', 'dryRun', 'run', 'report'] as const;
 export type Step = (typeof STEPS)[number];
 
 class Wizard {
+  /** Which roster the file is; chosen first, kept across imports. */
+  kind = $state<RosterKind>('residents');
   step = $state<Step>('choose');
   path = $state('');
   preview = $state<ImportPreview | null>(null);
   /** One sheet's name, or null for every sheet with a header. */
   sheet = $state<string | null>(null);
   columns = $state<Column[]>([]);
-  dry = $state<ImportReport | null>(null);
-  report = $state<ImportReport | null>(null);
+  dry = $state<AnyReport | null>(null);
+  report = $state<AnyReport | null>(null);
   progress = $state<{ done: number; expected: number } | null>(null);
   busy = $state<null | 'reading' | 'dry' | 'run'>(null);
   cancelling = $state(false);
@@ -32,7 +37,7 @@ class Wizard {
     this.path = p;
     this.busy = 'reading';
     try {
-      const preview = await api.importPreview(p);
+      const preview = this.kind === 'volunteers' ? await volunteerImport.preview(p) : await api.importPreview(p);
       this.reset();
       this.path = p;
       this.preview = preview;
@@ -43,6 +48,28 @@ class Wizard {
     } finally {
       this.busy = null;
     }
+  }
+
+  /** Switches between a resident and a volunteer roster; a file already read is let go. */
+  chooseKind(kind: RosterKind): void {
+    if (kind === this.kind || this.busy) return;
+    this.reset();
+    this.kind = kind;
+  }
+
+  /** A dry run or the import of the chosen kind of roster. */
+  private importRun(request: ImportRequest): Promise<AnyReport> {
+    const onEvent = (e: ImportEvent) => this.onEvent(e);
+    return this.kind === 'volunteers' ? volunteerImport.run(request, onEvent) : api.importRun(request, onEvent);
+  }
+
+  /** Saved mappings of the chosen kind (their fields differ, so each kind keeps its own). */
+  mappingsList(): Promise<SavedMapping[]> {
+    return this.kind === 'volunteers' ? volunteerImport.mappingsList() : api.mappingsList();
+  }
+
+  mappingSave(mapping: SavedMapping): Promise<SavedMapping[]> {
+    return this.kind === 'volunteers' ? volunteerImport.mappingSave(mapping) : api.mappingSave(mapping);
   }
 
   async pick(): Promise<void> {
@@ -76,7 +103,7 @@ class Wizard {
     this.busy = 'dry';
     this.progress = null;
     try {
-      this.dry = await api.importRun(this.request(true), (e) => this.onEvent(e));
+      this.dry = await this.importRun(this.request(true));
     } catch (e) {
       fail(e);
       this.step = 'mapping';
@@ -93,7 +120,7 @@ class Wizard {
     this.cancelling = false;
     this.progress = { done: 0, expected: this.dry?.rows_read ?? 0 };
     try {
-      this.report = await api.importRun(this.request(false), (e) => this.onEvent(e));
+      this.report = await this.importRun(this.request(false));
       this.step = 'report';
       this.historyVersion += 1;
       void dataChanged();

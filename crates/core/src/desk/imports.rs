@@ -15,7 +15,7 @@ use super::{lock, Desk};
 use crate::error::{CoreError, Result};
 use crate::export::defuse;
 use crate::i18n::Lang;
-use crate::import::header::{self, cell_text, ColumnRole, Field, Mapping, SEARCH_ROWS};
+use crate::import::header::{self, cell_text, Field, FieldSet, Mapping, SEARCH_ROWS};
 use crate::import::source::{Limits, RawRow};
 use crate::import::{self, BatchSummary, ImportOptions, ImportReport, UndoReport};
 
@@ -25,16 +25,6 @@ const PREVIEW_ROWS: usize = 8;
 const PROBLEM_COLUMN: &str = "导入问题";
 const MAPPING_PREFIX: &str = "mapping.";
 
-fn role_key(role: &ColumnRole) -> &'static str {
-    match role {
-        ColumnRole::Field(f) => f.key(),
-        // Saved and reused, "phone" makes a further phone column a further phone again.
-        ColumnRole::ExtraPhone(_) => Field::Phone.key(),
-        ColumnRole::Attribute(_) => "attribute",
-        ColumnRole::Ignore => "ignore",
-    }
-}
-
 fn texts(row: &RawRow, width: usize) -> Vec<String> {
     let mut cells: Vec<String> = row.cells.iter().map(cell_text).collect();
     cells.resize(width.max(cells.len()), String::new());
@@ -42,7 +32,7 @@ fn texts(row: &RawRow, width: usize) -> Vec<String> {
 }
 
 /// The first rows of one sheet: enough to find the header and show some data below it.
-fn head_rows(
+pub(super) fn head_rows(
     input: &mut dyn import::source::Input,
     index: usize,
     want: usize,
@@ -61,16 +51,21 @@ fn head_rows(
     Ok(head)
 }
 
-fn sheet_preview(name: String, rows_hint: Option<u64>, head: &[RawRow]) -> SheetPreview {
+/// One sheet as the wizard shows it, its columns read as fields of the set `F`.
+pub(super) fn sheet_preview<F: FieldSet>(
+    name: String,
+    rows_hint: Option<u64>,
+    head: &[RawRow],
+) -> SheetPreview {
     let top = &head[..head.len().min(SEARCH_ROWS)];
-    match header::detect(top, None) {
+    match header::detect_fields::<F>(top, None) {
         Some(h) => {
             let width = h.texts.len();
             let columns = h
                 .texts
                 .iter()
                 .zip(&h.columns)
-                .map(|(t, role)| ColumnPreview { header: t.clone(), field: role_key(role).into() })
+                .map(|(t, role)| ColumnPreview { header: t.clone(), field: role.key().into() })
                 .collect();
             let rows = head
                 .iter()
@@ -108,7 +103,7 @@ fn mapping_of(columns: &[(String, String)]) -> Result<Mapping> {
 }
 
 /// Clears the running import's cancel flag however the import ends.
-struct Running<'a>(&'a Desk);
+pub(super) struct Running<'a>(&'a Desk);
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
@@ -117,6 +112,18 @@ impl Drop for Running<'_> {
 }
 
 impl Desk {
+    /// Claims the one import slot (residents or volunteers): the cancel flag
+    /// [`Desk::import_cancel`] sets, cleared when the guard drops however the import ends.
+    pub(super) fn claim_import(&self) -> Result<(Arc<AtomicBool>, Running<'_>)> {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let mut slot = lock(&self.cancel);
+        if slot.is_some() {
+            return Err(CoreError::Invalid("another import is running".into()));
+        }
+        *slot = Some(cancel.clone());
+        Ok((cancel, Running(self)))
+    }
+
     /// What the wizard shows after a file is chosen.
     pub fn import_preview(&self, path: &Path) -> Result<ImportPreview> {
         let mut input = import::read::open(path, &Limits::default())?;
@@ -124,7 +131,7 @@ impl Desk {
         let mut sheets = Vec::with_capacity(infos.len());
         for (index, info) in infos.into_iter().enumerate() {
             let head = head_rows(input.as_mut(), index, SEARCH_ROWS + PREVIEW_ROWS)?;
-            sheets.push(sheet_preview(info.name, info.rows_hint, &head));
+            sheets.push(sheet_preview::<Field>(info.name, info.rows_hint, &head));
         }
         let mut fields: Vec<String> = Field::ALL.iter().map(|f| f.key().to_owned()).collect();
         fields.extend(["attribute".to_owned(), "ignore".to_owned()]);
@@ -146,15 +153,7 @@ impl Desk {
         on_event: &mut dyn FnMut(ImportEvent),
     ) -> Result<ImportReport> {
         let mapping = req.columns.as_deref().map(mapping_of).transpose()?;
-        let cancel = Arc::new(AtomicBool::new(false));
-        {
-            let mut slot = lock(&self.cancel);
-            if slot.is_some() {
-                return Err(CoreError::Invalid("another import is running".into()));
-            }
-            *slot = Some(cancel.clone());
-        }
-        let _running = Running(self);
+        let (cancel, _running) = self.claim_import()?;
         let opts = ImportOptions {
             mapping,
             sheet: req.sheet.clone(),

@@ -8,6 +8,7 @@ mod imports;
 mod people;
 pub mod sync;
 pub mod types;
+mod volunteer_import;
 pub mod volunteers;
 pub mod work;
 

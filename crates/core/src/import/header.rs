@@ -74,6 +74,43 @@ impl Field {
     }
 }
 
+/// The known fields of one kind of roster (residents, volunteers): each field's key and the
+/// header names that mean it. Detection, mappings and column roles work over any such set.
+pub trait FieldSet: Copy + Eq + Ord + std::fmt::Debug + Send + Sync + 'static {
+    /// Every field, in the order a wizard lists them.
+    fn all() -> &'static [Self];
+    /// The key a mapping, a report and the UI use.
+    fn key(self) -> &'static str;
+    /// Header names (in matching form) that mean the field outright.
+    fn primary_names() -> &'static [(Self, &'static [&'static str])];
+    /// Names that mean the field only when no column names it outright.
+    fn fallback_names() -> &'static [(Self, &'static [&'static str])];
+    /// The field whose further columns are further phones ([`ColumnRole::ExtraPhone`]).
+    fn phone() -> Option<Self>;
+
+    fn from_key(key: &str) -> Option<Self> {
+        Self::all().iter().copied().find(|f| f.key() == key)
+    }
+}
+
+impl FieldSet for Field {
+    fn all() -> &'static [Field] {
+        &Field::ALL
+    }
+    fn key(self) -> &'static str {
+        Field::key(self)
+    }
+    fn primary_names() -> &'static [(Field, &'static [&'static str])] {
+        names::PRIMARY
+    }
+    fn fallback_names() -> &'static [(Field, &'static [&'static str])] {
+        names::FALLBACK
+    }
+    fn phone() -> Option<Field> {
+        Some(Field::Phone)
+    }
+}
+
 /// The header is looked for among this many rows at the top of a sheet.
 pub const SEARCH_ROWS: usize = 10;
 /// A header row names at least this many different known fields.
@@ -122,19 +159,20 @@ enum Strength {
     Fallback,
 }
 
-fn lookup(s: &str) -> Option<(Field, Strength)> {
-    let find = |table: &[(Field, &[&str])], strength| {
+fn lookup<F: FieldSet>(s: &str) -> Option<(F, Strength)> {
+    let find = |table: &[(F, &[&str])], strength| {
         table.iter().find(|(_, ns)| ns.contains(&s)).map(|(f, _)| (*f, strength))
     };
-    find(names::PRIMARY, Strength::Primary).or_else(|| find(names::FALLBACK, Strength::Fallback))
+    find(F::primary_names(), Strength::Primary)
+        .or_else(|| find(F::fallback_names(), Strength::Fallback))
 }
 
 /// `手机/电话`, `联系电话、手机`: several names of one field in one header.
-fn lookup_alternatives(s: &str) -> Option<(Field, Strength)> {
+fn lookup_alternatives<F: FieldSet>(s: &str) -> Option<(F, Strength)> {
     if !s.contains(['/', '、', '|']) {
         return None;
     }
-    let mut found: Option<(Field, Strength)> = None;
+    let mut found: Option<(F, Strength)> = None;
     for part in s.split(['/', '、', '|']) {
         let (f, st) = lookup(part)?;
         found = match found {
@@ -150,7 +188,7 @@ fn lookup_alternatives(s: &str) -> Option<(Field, Strength)> {
 /// stripping from working through a pasted essay.
 const MAX_HEADER_BYTES: usize = 120;
 
-fn recognise(text: &str) -> Option<(Field, Strength)> {
+fn recognise<F: FieldSet>(text: &str) -> Option<(F, Strength)> {
     if text.len() > MAX_HEADER_BYTES {
         return None;
     }
@@ -168,23 +206,23 @@ fn recognise(text: &str) -> Option<(Field, Strength)> {
 
 /// The known field a header text names, if any (for a UI that suggests a mapping).
 pub fn field_for(text: &str) -> Option<Field> {
-    recognise(text).map(|(f, _)| f)
+    recognise::<Field>(text).map(|(f, _)| f)
 }
 
 /// What a mapping may make of a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
-    Field(Field),
+enum Target<F> {
+    Field(F),
     Attribute,
     Ignore,
 }
 
-impl Target {
-    fn parse(s: &str) -> Option<Target> {
+impl<F: FieldSet> Target<F> {
+    fn parse(s: &str) -> Option<Target<F>> {
         match s.trim() {
             "ignore" => Some(Target::Ignore),
             "attribute" => Some(Target::Attribute),
-            key => Field::from_key(key).map(Target::Field),
+            key => F::from_key(key).map(Target::Field),
         }
     }
 }
@@ -209,31 +247,36 @@ impl TryFrom<MappingFile> for Mapping {
     type Error = String;
 
     fn try_from(file: MappingFile) -> Result<Mapping, String> {
-        let bad: Vec<String> = file
-            .columns
+        Mapping::checked::<Field>(file.columns)
+    }
+}
+
+impl Mapping {
+    /// A mapping for rosters of the field set `F`, refused with a message naming the unknown
+    /// fields (the serde form checks against the residents' fields this way).
+    pub fn checked<F: FieldSet>(columns: BTreeMap<String, String>) -> Result<Mapping, String> {
+        let bad: Vec<String> = columns
             .iter()
-            .filter(|(_, field)| Target::parse(field).is_none())
+            .filter(|(_, field)| Target::<F>::parse(field).is_none())
             .map(|(header, field)| format!("\"{header}\": \"{field}\""))
             .collect();
         if bad.is_empty() {
-            return Ok(Mapping { columns: file.columns });
+            return Ok(Mapping { columns });
         }
-        let keys: Vec<&str> = Field::ALL.iter().map(|f| f.key()).collect();
+        let keys: Vec<&str> = F::all().iter().map(|f| f.key()).collect();
         Err(format!(
             "unknown field in {}; a column maps to one of {}, attribute or ignore",
             bad.join(", "),
             keys.join(", ")
         ))
     }
-}
 
-impl Mapping {
     /// The mapping a detected header used, to save and reuse for the next file of the kind.
-    pub fn from_header(header: &Header) -> Mapping {
+    pub fn from_header<F>(header: &Header<F>) -> Mapping {
         Mapping { columns: header.mapping.clone() }
     }
 
-    fn targets(&self) -> Vec<(String, Target)> {
+    fn targets<F: FieldSet>(&self) -> Vec<(String, Target<F>)> {
         self.columns
             .iter()
             .map(|(h, f)| (normalise_header(h), Target::parse(f).unwrap_or(Target::Attribute)))
@@ -241,9 +284,10 @@ impl Mapping {
     }
 }
 
+/// What a column is read as. `F` is the roster's field set (residents by default).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ColumnRole {
-    Field(Field),
+pub enum ColumnRole<F = Field> {
+    Field(F),
     /// A further phone column (固定电话 beside 手机): its phones are kept as an attribute under
     /// this name, and its first valid phone is the phone when the phone column has none.
     ExtraPhone(String),
@@ -252,19 +296,32 @@ pub enum ColumnRole {
     Ignore,
 }
 
+impl<F: FieldSet> ColumnRole<F> {
+    /// The field key, `attribute` or `ignore`, as a report and a saved mapping name the column.
+    /// A further phone column is `phone` again, so a reused mapping makes it a further phone.
+    pub fn key(&self) -> &'static str {
+        match self {
+            ColumnRole::Field(f) => f.key(),
+            ColumnRole::ExtraPhone(_) => F::phone().map_or("attribute", |p| p.key()),
+            ColumnRole::Attribute(_) => "attribute",
+            ColumnRole::Ignore => "ignore",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
+pub struct Header<F = Field> {
     /// The sheet row number of the header row (of its last row when the header spans two).
     pub row: u32,
-    pub columns: Vec<ColumnRole>,
+    pub columns: Vec<ColumnRole<F>>,
     /// Header text → the field key it was read as, or `attribute` / `ignore`, for the report.
     pub mapping: BTreeMap<String, String>,
     /// Each column's header text (two rows merged when the header spans two), for previews.
     pub texts: Vec<String>,
 }
 
-impl Header {
-    pub fn has(&self, field: Field) -> bool {
+impl<F: FieldSet> Header<F> {
+    pub fn has(&self, field: F) -> bool {
         self.columns.contains(&ColumnRole::Field(field))
     }
 }
@@ -281,14 +338,14 @@ pub(crate) fn cell_text(c: &Cell) -> String {
 
 /// What one header cell asks for before columns compete for fields.
 #[derive(Debug, Clone, Copy)]
-enum Claim {
-    Mapped(Target),
-    Named(Field, Strength),
+enum Claim<F> {
+    Mapped(Target<F>),
+    Named(F, Strength),
     Sequence,
     Unknown,
 }
 
-fn claim(text: &str, mapped: &[(String, Target)]) -> Claim {
+fn claim<F: FieldSet>(text: &str, mapped: &[(String, Target<F>)]) -> Claim<F> {
     if text.is_empty() {
         return Claim::Unknown;
     }
@@ -311,7 +368,12 @@ fn claim(text: &str, mapped: &[(String, Target)]) -> Claim {
 /// [`MIN_FIELDS`] different known fields (counting the fields the user's mapping names). When
 /// the row below it names only fields (楼栋 单元 房号 under a merged 住址), the header spans both.
 pub fn detect(rows: &[RawRow], mapping: Option<&Mapping>) -> Option<Header> {
-    let mapped = mapping.map(Mapping::targets).unwrap_or_default();
+    detect_fields::<Field>(rows, mapping)
+}
+
+/// [`detect`] for a roster of the field set `F` (a volunteer roster, say).
+pub fn detect_fields<F: FieldSet>(rows: &[RawRow], mapping: Option<&Mapping>) -> Option<Header<F>> {
+    let mapped = mapping.map(Mapping::targets::<F>).unwrap_or_default();
     let rows = &rows[..rows.len().min(SEARCH_ROWS)];
     let (at, header) = rows.iter().enumerate().find_map(|(i, row)| {
         let texts: Vec<String> = row.cells.iter().map(cell_text).collect();
@@ -336,10 +398,14 @@ pub fn detect(rows: &[RawRow], mapping: Option<&Mapping>) -> Option<Header> {
     Some(header_of(below.row, &merged, &mapped).unwrap_or(header))
 }
 
-fn header_of(row: u32, texts: &[String], mapped: &[(String, Target)]) -> Option<Header> {
-    let claims: Vec<Claim> = texts.iter().map(|t| claim(t, mapped)).collect();
-    let mut roles: Vec<Option<ColumnRole>> = vec![None; texts.len()];
-    let mut taken: BTreeSet<Field> = BTreeSet::new();
+fn header_of<F: FieldSet>(
+    row: u32,
+    texts: &[String],
+    mapped: &[(String, Target<F>)],
+) -> Option<Header<F>> {
+    let claims: Vec<Claim<F>> = texts.iter().map(|t| claim(t, mapped)).collect();
+    let mut roles: Vec<Option<ColumnRole<F>>> = vec![None; texts.len()];
+    let mut taken: BTreeSet<F> = BTreeSet::new();
     // Columns compete for a field by rank: the user's mapping, then outright names, then
     // fallback names; within a rank the leftmost column wins. Losers keep their data.
     for rank in 0..3 {
@@ -352,7 +418,7 @@ fn header_of(row: u32, texts: &[String], mapped: &[(String, Target)]) -> Option<
             };
             roles[i] = Some(if taken.insert(field) {
                 ColumnRole::Field(field)
-            } else if field == Field::Phone {
+            } else if Some(field) == F::phone() {
                 ColumnRole::ExtraPhone(texts[i].clone())
             } else {
                 ColumnRole::Attribute(texts[i].clone())
@@ -380,14 +446,7 @@ fn header_of(row: u32, texts: &[String], mapped: &[(String, Target)]) -> Option<
             r => r,
         };
         if !text.is_empty() {
-            let as_field = match &role {
-                // Saved and reused, "phone" makes this column a further phone again.
-                ColumnRole::Field(f) => f.key(),
-                ColumnRole::ExtraPhone(_) => Field::Phone.key(),
-                ColumnRole::Attribute(_) => "attribute",
-                ColumnRole::Ignore => "ignore",
-            };
-            mapping.entry(text.clone()).or_insert_with(|| as_field.to_owned());
+            mapping.entry(text.clone()).or_insert_with(|| role.key().to_owned());
         }
         columns.push(role);
     }

@@ -56,13 +56,13 @@ const WORDS_FOR_NOTHING: &[&str] = &[
     "以下无内容",
 ];
 
-fn means_nothing(t: &str) -> bool {
+pub(crate) fn means_nothing(t: &str) -> bool {
     t.len() <= 15 && WORDS_FOR_NOTHING.contains(&identity::to_halfwidth(t).to_lowercase().as_str())
 }
 
 /// A cell as text: numbers without a spurious `.0`, date cells as their date. Error cells
 /// (`#N/A` of a formula dragged down an empty template) and words for nothing (无, 暂无, /) say nothing.
-fn text_of(c: &Cell) -> Option<String> {
+pub(crate) fn text_of(c: &Cell) -> Option<String> {
     let s = match c {
         Cell::Empty | Cell::Error(_) => return None,
         Cell::Text(s) => identity::clean_text(s),
@@ -75,7 +75,9 @@ fn text_of(c: &Cell) -> Option<String> {
 }
 
 /// The identity number cell, told apart from one a spreadsheet already rounded.
-enum IdCell {
+#[derive(Default)]
+pub(crate) enum IdCell {
+    #[default]
     Absent,
     /// An 18-digit number held as a spreadsheet *number* keeps 15 significant digits; the
     /// rest are gone and no rule can bring them back.
@@ -88,7 +90,7 @@ fn is_scientific_id(s: &str) -> bool {
     s.contains(['e', 'E']) && s.parse::<f64>().is_ok_and(|n| n.is_finite() && n.abs() >= 1e15)
 }
 
-fn id_cell(c: &Cell) -> IdCell {
+pub(crate) fn id_cell(c: &Cell) -> IdCell {
     match c {
         Cell::Number(n) if n.is_finite() && n.abs() >= 1e15 => IdCell::Mangled(format!("{n:.0}")),
         // An error cell where a number should be is something to fix, not an empty cell.
@@ -104,7 +106,7 @@ fn id_cell(c: &Cell) -> IdCell {
 /// A phone cell as text. A landline typed without a dash into a number cell lost its leading
 /// 0 (`057381234567` became 57381234567); no mobile starts with anything but 1, so it is put
 /// back.
-fn phone_text(c: &Cell) -> Option<String> {
+pub(crate) fn phone_text(c: &Cell) -> Option<String> {
     match c {
         Cell::Number(n) if *n >= 1.0 && n.fract() == 0.0 && *n < 1e15 => {
             let digits = format!("{}", *n as i64);
