@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use jiayuan_core::desk::volunteers::DispatchQuery;
 use jiayuan_core::desk::work::PreviewRequest;
 use jiayuan_core::desk::*;
 use jiayuan_core::requests::queue::QueueFilter;
@@ -17,6 +18,10 @@ use jiayuan_core::requests::{
 };
 use jiayuan_core::sync::memhub::MemServer;
 use jiayuan_core::sync::Role;
+use jiayuan_core::volunteers::assignment::{AssignInput, Move};
+use jiayuan_core::volunteers::availability::Availability;
+use jiayuan_core::volunteers::refdata::{CategoryService, Shop, Skill, VolunteerSettings};
+use jiayuan_core::volunteers::{Health, VolunteerDraft, VolunteerFilter, VolunteerPatch};
 use jiayuan_core::{Clock, CoreError, ManualClock};
 use jiayuan_testkit::{realistic_roster, to_xlsx, RosterOptions, Sheet, Workbook};
 use serde::Serialize;
@@ -30,6 +35,9 @@ fn committed() -> PathBuf {
 struct Recorder {
     calls: Vec<Value>,
     events: serde_json::Map<String, Value>,
+    /// Requests whose dispatch panel was recorded (the request page asks for it with every
+    /// request it opens).
+    dispatched: std::collections::HashSet<String>,
 }
 
 impl Recorder {
@@ -55,12 +63,45 @@ impl Recorder {
         self.calls.push(json!({ "name": name, "cmd": cmd, "args": args, "err": err }));
     }
 
+    /// The dispatch panel of a request as the request page loads it beside the request: its
+    /// assignments, and the ranked suggestions while nobody is on an open request. Recorded
+    /// once per request for pages that only need an answer; flows name their own.
+    fn dispatch_panel(&mut self, desk: &Desk, id: &str) {
+        if !self.dispatched.insert(id.to_owned()) {
+            return;
+        }
+        let n = self.dispatched.len();
+        let d = self.rec(
+            &format!("dispatch_panel_{n}"),
+            "request_dispatch",
+            json!({ "request_id": id }),
+            desk.request_dispatch(id),
+        );
+        let status = desk.request_detail(id).expect("request").status;
+        if matches!(status, Status::New | Status::Accepted)
+            && !d.assignments.iter().any(|a| a.status.is_active())
+        {
+            let q = suggest_query(id);
+            self.rec(
+                &format!("dispatch_panel_suggest_{n}"),
+                "dispatch_suggest",
+                json!({ "query": q }),
+                desk.dispatch_suggest(&q),
+            );
+        }
+    }
+
     /// A reply of the shell itself (a file dialog's answer), not of core.
     fn dialog(&mut self, name: &str, purpose: &str, path: &str) {
         self.calls.push(json!({
             "name": name, "cmd": "pick_file", "args": { "purpose": purpose }, "ok": path
         }));
     }
+}
+
+/// What the dispatch panel asks: the best 20, from now.
+fn suggest_query(request_id: &str) -> DispatchQuery {
+    DispatchQuery { request_id: request_id.to_owned(), slot: None, top: 20 }
 }
 
 fn query(text: &str, community: Option<&str>, offset: u32) -> ResidentQuery {
@@ -75,8 +116,10 @@ fn query(text: &str, community: Option<&str>, offset: u32) -> ResidentQuery {
 }
 
 /// Ids are UUIDs made at random and paths are temporary: both are replaced by stable stand-ins
-/// (the same id always by the same one), so the recording is the same on every run.
+/// (the same id always by the same one), so the recording is the same on every run. Voucher
+/// codes are random too (a code nobody can guess): each becomes a stand-in of the same form.
 fn stabilise(text: &str, dir: &Path) -> String {
+    let text = stable_vouchers(text);
     let text = text.replace(&dir.display().to_string(), "/fixtures");
     let user_actor = serde_json::to_string(&local_display()).expect("json");
     let text = text.replace(user_actor.trim_matches('"'), "local (official)");
@@ -102,6 +145,52 @@ fn stabilise(text: &str, dir: &Path) -> String {
             i += ch.len_utf8();
         }
     }
+    out
+}
+
+/// Every `"voucher": "XXXX-XXXX"` with a stand-in made from its order of first appearance,
+/// written in the voucher alphabet so it reads like one.
+fn stable_vouchers(text: &str) -> String {
+    const KEY: &str = "\"voucher\": \"";
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let is_code = |c: &str| {
+        c.len() == 9
+            && c.bytes()
+                .enumerate()
+                .all(|(i, b)| if i == 4 { b == b'-' } else { ALPHABET.contains(&b) })
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        let start = at + KEY.len();
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let code = rest.get(..9).unwrap_or("");
+        if !is_code(code) {
+            continue;
+        }
+        let n = match seen.iter().position(|s| s == code) {
+            Some(n) => n,
+            None => {
+                seen.push(code.to_owned());
+                seen.len() - 1
+            }
+        };
+        // A fixed walk through the alphabet: distinct for distinct n, the same on every run.
+        let mut x = (n as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut stand_in = String::with_capacity(9);
+        for i in 0..8 {
+            if i == 4 {
+                stand_in.push('-');
+            }
+            stand_in.push(ALPHABET[(x % 32) as usize] as char);
+            x /= 32;
+        }
+        out.push_str(&stand_in);
+        rest = &rest[9..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -267,6 +356,7 @@ fn record(dir: &Path) -> Value {
     r.rec("undo", "import_undo", json!({ "batch_id": batch }), desk.import_undo(&batch));
 
     record_sync(&mut r, dir);
+    record_sync_dispatch(&mut r);
 
     let mut calls = std::mem::take(&mut r.calls);
     // Reports carry how long they took; a recording keeps none of that.
@@ -303,6 +393,7 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
     );
     let top = queue.items[0].id.clone();
     r.rec("queue_detail", "request_detail", json!({ "id": top }), desk.request_detail(&top));
+    r.dispatch_panel(desk, &top);
     let fresh = queue.items.iter().find(|i| i.status == Status::New).map(|i| i.id.clone());
     if let Some(id) = fresh {
         let step = Step::Accept;
@@ -368,6 +459,7 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
             desk.request_detail(&ids[0]),
         );
     };
+    r.dispatch_panel(desk, &id);
     step(r, "accept", Step::Accept);
     step(r, "pause", Step::Pause { reason: "等待家属回电".into() });
     step(r, "resume", Step::Resume);
@@ -391,6 +483,7 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
     assert_eq!(dup.duplicates, vec![id.clone()], "flagged as a likely duplicate");
     r.rec("queue_after_dup", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
     r.rec("detail_dup", "request_detail", json!({ "id": dup.id }), desk.request_detail(&dup.id));
+    r.dispatch_panel(desk, &dup.id);
     r.rec(
         "merge",
         "request_merge",
@@ -426,6 +519,7 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
         json!({ "id": made.id }),
         desk.request_detail(&made.id),
     );
+    r.dispatch_panel(desk, &made.id);
     // Someone not on the roster, added with the request.
     let preview = PreviewRequest {
         resident_id: None,
@@ -464,6 +558,9 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
         json!({ "id": made.id }),
         desk.request_detail(&made.id),
     );
+    r.dispatch_panel(desk, &made.id);
+
+    record_volunteers(desk, r);
 }
 
 const SERVER: &str = "https://sync.nanhu.example.cn";
@@ -660,4 +757,558 @@ fn ui_fixtures_match_what_the_backend_answers() {
         "ui/tests/fixtures/ipc.json no longer matches the backend's replies; run \
          `UPDATE_FIXTURES=1 cargo test -p jiayuan-core --test ipc_fixtures` and commit it"
     );
+}
+
+/// Volunteers on the demo district's month of history: the list and its filters, a
+/// volunteer's page with the availability typed and understood (or not), dispatch from a
+/// request's page (a volunteer sent, a no-show sending the request back to the queue, another
+/// sent, done and confirmed with points), a ranking gone stale (the volunteer was sent
+/// elsewhere meanwhile: over capacity, refused), redemption with its voucher, a correction,
+/// the leaderboard, the whole ledger, the at-risk report with a release, and the settings.
+fn record_volunteers(desk: &Desk, r: &mut Recorder) {
+    let all = QueueFilter::default();
+    let q = json!({ "filter": all, "offset": 0, "limit": 100 });
+    let everyone = VolunteerFilter::default();
+    let list = |r: &mut Recorder, name: &str| {
+        r.rec(
+            name,
+            "volunteers_list",
+            json!({ "filter": everyone }),
+            desk.volunteers_list(&everyone),
+        )
+    };
+    let refdata = r.rec("vol_refdata", "volunteer_refdata", json!({}), desk.volunteer_refdata());
+    // One volunteer has stopped helping: listed only with the inactive ones.
+    let retired =
+        desk.volunteers_list(&everyone).expect("volunteers").last().expect("one").id.clone();
+    let patch = VolunteerPatch { active: Some(false), ..VolunteerPatch::default() };
+    desk.volunteer_update(&retired, patch).expect("marked inactive");
+    let volunteers = list(r, "volunteers");
+    assert!(volunteers.len() > 20, "the demo has volunteers");
+    let first = volunteers[0].id.clone();
+    r.rec(
+        "vol_detail_first",
+        "volunteer_detail",
+        json!({ "id": first }),
+        desk.volunteer_detail(&first),
+    );
+    let skill = VolunteerFilter { skill: Some("driving".into()), ..VolunteerFilter::default() };
+    let drivers = r.rec(
+        "volunteers_skill",
+        "volunteers_list",
+        json!({ "filter": skill }),
+        desk.volunteers_list(&skill),
+    );
+    assert!(!drivers.is_empty() && drivers.len() < volunteers.len());
+    let inactive = VolunteerFilter { inactive: true, ..VolunteerFilter::default() };
+    let with_inactive = r.rec(
+        "volunteers_inactive",
+        "volunteers_list",
+        json!({ "filter": inactive }),
+        desk.volunteers_list(&inactive),
+    );
+    assert_eq!(with_inactive.len(), volunteers.len() + 1);
+    let text = VolunteerFilter { text: volunteers[3].name.clone(), ..VolunteerFilter::default() };
+    let found = r.rec(
+        "volunteers_search",
+        "volunteers_list",
+        json!({ "filter": text }),
+        desk.volunteers_list(&text),
+    );
+    assert!(found.iter().any(|v| v.id == volunteers[3].id));
+    let queue = r.rec("queue_vol", "requests_queue", q.clone(), desk.requests_queue(&all, 0, 100));
+
+    // Open requests a volunteer can be sent to: accepted or new, nobody on them, a category
+    // that asks for skills.
+    let services = refdata.services.clone();
+    let open: Vec<_> = queue
+        .items
+        .iter()
+        .filter(|i| matches!(i.status, Status::Accepted | Status::New))
+        .filter(|i| services.iter().any(|s| s.category == i.category && !s.skills.is_empty()))
+        .filter(|i| {
+            !desk
+                .request_dispatch(&i.id)
+                .expect("dispatch")
+                .assignments
+                .iter()
+                .any(|a| a.status.is_active())
+        })
+        .map(|i| i.id.clone())
+        .collect();
+    assert!(open.len() >= 4, "open requests to dispatch: {}", open.len());
+    let eligible = |s: &jiayuan_core::volunteers::dispatch::Suggestions| {
+        s.volunteers
+            .iter()
+            .filter(|v| v.rank.eligible)
+            .map(|v| v.rank.id.clone())
+            .collect::<Vec<_>>()
+    };
+
+    // The request sent a volunteer: its page, the ranking, key 1.
+    let req = open[0].clone();
+    r.rec("vol_req_detail", "request_detail", json!({ "id": req }), desk.request_detail(&req));
+    r.rec(
+        "vol_req_dispatch",
+        "request_dispatch",
+        json!({ "request_id": req }),
+        desk.request_dispatch(&req),
+    );
+    let sq = suggest_query(&req);
+    let ranked = r.rec(
+        "vol_suggest",
+        "dispatch_suggest",
+        json!({ "query": sq }),
+        desk.dispatch_suggest(&sq),
+    );
+    assert!(ranked.volunteers.len() == 20 && ranked.considered > 20, "the best 20 of many");
+    let sent = eligible(&ranked)[0].clone();
+    let input =
+        AssignInput { request_id: req.clone(), volunteer_id: sent.clone(), slot: None, note: None };
+    let made = r.rec(
+        "vol_assign",
+        "dispatch_assign",
+        json!({ "input": input }),
+        desk.dispatch_assign(input.clone()),
+    );
+    r.rec("queue_after_vol_assign", "requests_queue", q.clone(), desk.requests_queue(&all, 0, 100));
+    let d = r.rec(
+        "vol_req_detail_assigned",
+        "request_detail",
+        json!({ "id": req }),
+        desk.request_detail(&req),
+    );
+    assert_eq!(d.status, Status::Assigned);
+    r.rec(
+        "vol_req_dispatch_assigned",
+        "request_dispatch",
+        json!({ "request_id": req }),
+        desk.request_dispatch(&req),
+    );
+
+    // They do not turn up: the request goes back to the queue, their record shows it.
+    let a = made.id.clone();
+    r.rec(
+        "vol_no_show",
+        "assignment_record",
+        json!({ "id": a, "what": Move::NoShow, "note": null }),
+        desk.assignment_record(&a, Move::NoShow, None),
+    );
+    r.rec(
+        "queue_after_vol_no_show",
+        "requests_queue",
+        q.clone(),
+        desk.requests_queue(&all, 0, 100),
+    );
+    let d = r.rec(
+        "vol_req_detail_no_show",
+        "request_detail",
+        json!({ "id": req }),
+        desk.request_detail(&req),
+    );
+    assert_eq!(d.status, Status::Accepted, "back to the queue");
+    r.rec(
+        "vol_req_dispatch_no_show",
+        "request_dispatch",
+        json!({ "request_id": req }),
+        desk.request_dispatch(&req),
+    );
+    let again = r.rec(
+        "vol_suggest_again",
+        "dispatch_suggest",
+        json!({ "query": sq }),
+        desk.dispatch_suggest(&sq),
+    );
+    let after = list(r, "volunteers_after_no_show");
+    let missed = after.iter().find(|v| v.id == sent).expect("the volunteer");
+    assert!(missed.track.last_no_show && missed.track.no_show >= 1);
+
+    // Another is sent, does it, and the official confirms: points earned.
+    // The one who did not turn up may still rank first; the official sends someone else.
+    let second = eligible(&again).into_iter().find(|v| v != &sent).expect("someone else");
+    let input = AssignInput {
+        request_id: req.clone(),
+        volunteer_id: second.clone(),
+        slot: None,
+        note: None,
+    };
+    let made = r.rec(
+        "vol_assign_again",
+        "dispatch_assign",
+        json!({ "input": input }),
+        desk.dispatch_assign(input.clone()),
+    );
+    r.rec(
+        "queue_after_vol_assign_again",
+        "requests_queue",
+        q.clone(),
+        desk.requests_queue(&all, 0, 100),
+    );
+    r.rec(
+        "vol_req_detail_assigned_again",
+        "request_detail",
+        json!({ "id": req }),
+        desk.request_detail(&req),
+    );
+    r.rec(
+        "vol_req_dispatch_assigned_again",
+        "request_dispatch",
+        json!({ "request_id": req }),
+        desk.request_dispatch(&req),
+    );
+    let a = made.id.clone();
+    r.rec(
+        "vol_done",
+        "assignment_record",
+        json!({ "id": a, "what": Move::Done, "note": null }),
+        desk.assignment_record(&a, Move::Done, None),
+    );
+    r.rec("queue_after_vol_done", "requests_queue", q.clone(), desk.requests_queue(&all, 0, 100));
+    let d = r.rec(
+        "vol_req_detail_done",
+        "request_detail",
+        json!({ "id": req }),
+        desk.request_detail(&req),
+    );
+    assert_eq!(d.status, Status::Resolved);
+    r.rec(
+        "vol_req_dispatch_done",
+        "request_dispatch",
+        json!({ "request_id": req }),
+        desk.request_dispatch(&req),
+    );
+    let confirmed =
+        r.rec("vol_confirm", "assignment_confirm", json!({ "id": a }), desk.assignment_confirm(&a));
+    assert!(confirmed.points > 0, "points earned");
+    r.rec(
+        "vol_req_detail_confirmed",
+        "request_detail",
+        json!({ "id": req }),
+        desk.request_detail(&req),
+    );
+    r.rec(
+        "vol_req_dispatch_confirmed",
+        "request_dispatch",
+        json!({ "request_id": req }),
+        desk.request_dispatch(&req),
+    );
+
+    // A ranking made before another official sent the same volunteer elsewhere: over capacity.
+    let full = open[1].clone();
+    r.rec("vol_full_detail", "request_detail", json!({ "id": full }), desk.request_detail(&full));
+    r.rec(
+        "vol_full_dispatch",
+        "request_dispatch",
+        json!({ "request_id": full }),
+        desk.request_dispatch(&full),
+    );
+    let fq = suggest_query(&full);
+    let ranked = r.rec(
+        "vol_full_suggest",
+        "dispatch_suggest",
+        json!({ "query": fq }),
+        desk.dispatch_suggest(&fq),
+    );
+    let busy = ranked.volunteers.iter().find(|v| v.rank.eligible).expect("an eligible volunteer");
+    for other in open[2..].iter().take((busy.capacity - busy.load) as usize) {
+        let input = AssignInput {
+            request_id: other.clone(),
+            volunteer_id: busy.rank.id.clone(),
+            slot: None,
+            note: None,
+        };
+        desk.dispatch_assign(input).expect("sent elsewhere");
+    }
+    let input = AssignInput {
+        request_id: full.clone(),
+        volunteer_id: busy.rank.id.clone(),
+        slot: None,
+        note: None,
+    };
+    let refused = desk.dispatch_assign(input.clone()).expect_err("over capacity");
+    r.rec_err("vol_assign_full", "dispatch_assign", json!({ "input": input }), refused);
+
+    // Redemption at a partner shop, and a correction, on the richest volunteer.
+    let volunteers = desk.volunteers_list(&everyone).expect("volunteers");
+    let rich =
+        volunteers.iter().max_by_key(|v| (v.balance, v.id.clone())).expect("someone").clone();
+    assert!(rich.balance >= 10, "a balance to spend");
+    r.rec(
+        "vol_detail",
+        "volunteer_detail",
+        json!({ "id": rich.id }),
+        desk.volunteer_detail(&rich.id),
+    );
+    let shop = refdata.shops.iter().find(|s| s.active).expect("a partner shop").clone();
+    let redeemed = r.rec(
+        "vol_redeem",
+        "points_redeem",
+        json!({ "volunteer_id": rich.id, "shop_id": shop.id, "amount": 5, "note": "兑换大米一袋" }),
+        desk.points_redeem(&rich.id, &shop.id, 5, "兑换大米一袋"),
+    );
+    assert!(redeemed.voucher.is_some() && redeemed.balance == rich.balance - 5);
+    r.rec(
+        "vol_detail_after_redeem",
+        "volunteer_detail",
+        json!({ "id": rich.id }),
+        desk.volunteer_detail(&rich.id),
+    );
+    list(r, "volunteers_after_redeem");
+    r.rec(
+        "vol_correct",
+        "points_correct",
+        json!({ "volunteer_id": rich.id, "amount": 3, "reason": "3 月 1 日送药漏记" }),
+        desk.points_correct(&rich.id, 3, "3 月 1 日送药漏记"),
+    );
+    r.rec(
+        "vol_detail_after_correct",
+        "volunteer_detail",
+        json!({ "id": rich.id }),
+        desk.volunteer_detail(&rich.id),
+    );
+    let over =
+        desk.points_redeem(&rich.id, &shop.id, 100_000, "").expect_err("more than the balance");
+    r.rec_err(
+        "vol_redeem_too_much",
+        "points_redeem",
+        json!({ "volunteer_id": rich.id, "shop_id": shop.id, "amount": 100_000, "note": "" }),
+        over,
+    );
+
+    // The points section: each grid's best of the last 30 days, the whole ledger.
+    let leaders = r.rec(
+        "leaderboard",
+        "points_leaderboard",
+        json!({ "days": 30, "top": 5 }),
+        desk.points_leaderboard(30, 5),
+    );
+    assert!(!leaders.is_empty());
+    r.rec("ledger_all", "points_ledger", json!({ "volunteer_id": null }), desk.points_ledger(None));
+
+    // At risk: missed last tasks and stale assignments; one released back to the queue.
+    let risk = r.rec("at_risk", "volunteers_at_risk", json!({}), desk.volunteers_at_risk());
+    assert!(risk.iter().any(|x| x.missed_last), "a missed last task");
+    eprintln!(
+        "at risk: {} ({} with stale work)",
+        risk.len(),
+        risk.iter().filter(|x| !x.stale.is_empty()).count()
+    );
+    if let Some(stale) = risk.iter().find_map(|x| x.stale.first()) {
+        let id = stale.id.clone();
+        r.rec(
+            "at_risk_release",
+            "assignment_record",
+            json!({ "id": id, "what": Move::Release, "note": "联系不上，改派他人" }),
+            desk.assignment_record(&id, Move::Release, Some("联系不上，改派他人".into())),
+        );
+        r.rec("at_risk_after_release", "volunteers_at_risk", json!({}), desk.volunteers_at_risk());
+    }
+
+    // The volunteer form: weekly hours typed and understood, or not; a new volunteer; an edit.
+    let typed = "周一至周五 18:00-21:00；周六 全天";
+    let slots = r.rec(
+        "avail_ok",
+        "availability_parse",
+        json!({ "text": typed }),
+        Desk::availability_parse(typed),
+    );
+    let wrong = "周八 9点";
+    let e = Desk::availability_parse(wrong).expect_err("not a day");
+    r.rec_err("avail_err", "availability_parse", json!({ "text": wrong }), e);
+    let areas = desk.areas().expect("areas");
+    let grid = areas.iter().find(|a| a.level == "grid").expect("a grid").id.clone();
+    let draft = VolunteerDraft {
+        resident_id: None,
+        name: "赵雪梅".into(),
+        phone: Some("13812345678".into()),
+        id_number: None,
+        area_id: Some(grid),
+        skills: vec!["delivery".into(), "elderly_care".into()],
+        availability: Availability { slots: slots.clone(), exceptions: vec![] },
+        capacity: 2,
+        health: Some(Health::Well),
+        vehicle: Some("电动车".into()),
+        notes: None,
+    };
+    let made = r.rec(
+        "vol_create",
+        "volunteer_create",
+        json!({ "draft": draft }),
+        desk.volunteer_create(draft.clone()),
+    );
+    r.rec(
+        "vol_detail_created",
+        "volunteer_detail",
+        json!({ "id": made.id }),
+        desk.volunteer_detail(&made.id),
+    );
+    list(r, "volunteers_after_create");
+    let patch = VolunteerPatch {
+        availability: Some(Availability { slots, exceptions: first_exceptions(desk, &rich.id) }),
+        capacity: Some(rich.capacity % 20 + 1),
+        ..VolunteerPatch::default()
+    };
+    r.rec(
+        "vol_update",
+        "volunteer_update",
+        json!({ "id": rich.id, "patch": patch }),
+        desk.volunteer_update(&rich.id, patch.clone()),
+    );
+    r.rec(
+        "vol_detail_after_update",
+        "volunteer_detail",
+        json!({ "id": rich.id }),
+        desk.volunteer_detail(&rich.id),
+    );
+
+    // The district's settings: the cap and staleness, a skill, a shop, a category's service.
+    let settings = VolunteerSettings { points_daily_cap: 30, stale_minutes: 90 };
+    r.rec(
+        "vol_settings_set",
+        "volunteer_settings_set",
+        json!({ "settings": settings }),
+        desk.volunteer_settings_set(settings),
+    );
+    let skill = Skill {
+        key: "sign_language".into(),
+        label_zh: "手语".into(),
+        label_en: "Sign language".into(),
+        active: true,
+    };
+    r.rec("skill_set", "skill_set", json!({ "skill": skill }), desk.skill_set(skill.clone()));
+    let shop = Shop {
+        id: String::new(),
+        name: "康乐药房".into(),
+        address: "人民路 66 号".into(),
+        active: true,
+    };
+    r.rec("shop_add", "shop_set", json!({ "shop": shop }), desk.shop_set(shop.clone()));
+    let mut closed = refdata.shops[0].clone();
+    closed.active = false;
+    r.rec("shop_deactivate", "shop_set", json!({ "shop": closed }), desk.shop_set(closed.clone()));
+    let mut service: CategoryService =
+        refdata.services.iter().find(|s| s.category == "medicine").expect("medicine").clone();
+    service.points = 10;
+    service.task_minutes = 120;
+    r.rec(
+        "service_set",
+        "category_service_set",
+        json!({ "service": service }),
+        desk.category_service_set(service.clone()),
+    );
+    r.rec("vol_refdata_after", "volunteer_refdata", json!({}), desk.volunteer_refdata());
+}
+
+/// The exceptions a volunteer has (the form keeps them when only the weekly hours change).
+fn first_exceptions(
+    desk: &Desk,
+    id: &str,
+) -> Vec<jiayuan_core::volunteers::availability::Exception> {
+    desk.volunteer_detail(id).expect("volunteer").volunteer.availability.exceptions
+}
+
+/// Dispatch on two laptops that sync: ours sends a volunteer while offline (the panel marks it
+/// pending until the server has said), while a colleague's laptop, also offline, sent the same
+/// volunteer (who takes one task at a time) elsewhere and synced first. The server refuses
+/// ours; the request's panel shows the refusal with its reason.
+fn record_sync_dispatch(r: &mut Recorder) {
+    let clock = Arc::new(ManualClock::fixed());
+    let theirs_clock = Arc::new(ManualClock::fixed());
+    let mut server = MemServer::new("南湖区", clock.now().timestamp_millis());
+    server.add_user("liwei", Role::GridOfficial, None);
+    server.add_user("zhangmin", Role::CommunityOfficial, None);
+    let server = server;
+    let tick = || server.now_ms.set(clock.now().max(theirs_clock.now()).timestamp_millis());
+    let ours = Desk::in_memory(clock.clone()).expect("our desk");
+    let theirs = Desk::in_memory(theirs_clock.clone()).expect("their desk");
+    ours.sync_login(&server, SERVER, "liwei", "liwei", "网格工作站").expect("our login");
+    theirs
+        .sync_login(&server, SERVER, "zhangmin", "zhangmin", "社区服务中心")
+        .expect("their login");
+    let volunteer = theirs
+        .volunteer_create(VolunteerDraft {
+            name: "周海燕".into(),
+            phone: Some("13955556666".into()),
+            skills: vec!["delivery".into()],
+            capacity: 1,
+            ..VolunteerDraft::default()
+        })
+        .expect("volunteer");
+    theirs
+        .volunteer_create(VolunteerDraft {
+            name: "孙国庆".into(),
+            phone: Some("13977778888".into()),
+            skills: vec!["delivery".into(), "driving".into()],
+            capacity: 2,
+            health: Some(Health::Quarantined),
+            ..VolunteerDraft::default()
+        })
+        .expect("a quarantined volunteer");
+    let request = |text: &str| {
+        let made = theirs
+            .request_create(NewRequest {
+                category: "supplies".into(),
+                description: text.into(),
+                channel: Some(Channel::Phone),
+                ..NewRequest::default()
+            })
+            .expect("request");
+        theirs.request_step_many(std::slice::from_ref(&made.id), &Step::Accept).expect("accept");
+        made.id
+    };
+    let (theirs_req, ours_req) =
+        (request("独居老人家中缺米缺油，需代购"), request("家中断药两天，需代购降压药"));
+    theirs_clock.advance_ms(60_000);
+    tick();
+    theirs.sync_now(&server, &mut |_| {}).expect("their sync");
+    clock.advance_ms(120_000);
+    tick();
+    ours.sync_now(&server, &mut |_| {}).expect("our sync");
+
+    server.online.set(false);
+    clock.advance_ms(10 * 60_000);
+    theirs_clock.advance_ms(5 * 60_000);
+    let send = |desk: &Desk, req: &str| {
+        desk.dispatch_assign(AssignInput {
+            request_id: req.to_owned(),
+            volunteer_id: volunteer.id.clone(),
+            slot: None,
+            note: None,
+        })
+        .expect("sent while offline")
+    };
+    send(&theirs, &theirs_req);
+    // Nobody left to send from their laptop: the one volunteer is busy, the other quarantined.
+    let q = suggest_query(&ours_req);
+    let busy = r.rec(
+        "suggest_nobody",
+        "dispatch_suggest",
+        json!({ "query": q }),
+        theirs.dispatch_suggest(&q),
+    );
+    assert!(busy.volunteers.iter().all(|v| !v.rank.eligible), "{busy:?}");
+    let mine = send(&ours, &ours_req);
+    assert!(mine.pending, "not yet confirmed by the server");
+    r.rec(
+        "dispatch_pending",
+        "request_dispatch",
+        json!({ "request_id": ours_req }),
+        ours.request_dispatch(&ours_req),
+    );
+
+    server.online.set(true);
+    theirs_clock.advance_ms(20 * 60_000);
+    tick();
+    theirs.sync_now(&server, &mut |_| {}).expect("their sync");
+    clock.advance_ms(20 * 60_000);
+    tick();
+    let report = ours.sync_now(&server, &mut |_| {}).expect("our sync");
+    assert_eq!(report.rejected, 1, "the volunteer was already booked");
+    let d = r.rec(
+        "dispatch_refused",
+        "request_dispatch",
+        json!({ "request_id": ours_req }),
+        ours.request_dispatch(&ours_req),
+    );
+    assert_eq!(d.refusals.len(), 1, "{d:?}");
 }

@@ -6,7 +6,7 @@ import { locale } from './i18n/index.svelte';
 import { fail } from './toasts.svelte';
 import type { Action } from './shortcuts';
 
-export type Page = 'dashboard' | 'requests' | 'residents' | 'import' | 'conflicts' | 'settings';
+export type Page = 'dashboard' | 'requests' | 'volunteers' | 'residents' | 'import' | 'conflicts' | 'settings';
 
 export const app = $state({
   page: 'dashboard' as Page,

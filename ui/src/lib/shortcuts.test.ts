@@ -31,6 +31,15 @@ describe('shortcuts', () => {
     expect(r.read(press('q'))).toBe('go-requests');
   });
 
+  it('reads 1–9 as sending the n-th proposed volunteer, outside text fields only', () => {
+    const r = new ShortcutReader();
+    expect(r.read(press('1'))).toBe('pick-1');
+    expect(r.read(press('9'))).toBe('pick-9');
+    expect(r.read(press('0'))).toBeNull();
+    expect(r.read(press('3', { focus: 'text' }))).toBeNull();
+    expect(r.read(press('3', { focus: 'control' }))).toBeNull();
+  });
+
   it('leaves typed letters to the text field, but Esc and Ctrl+P still act', () => {
     const r = new ShortcutReader();
     for (const k of ['/', 'j', 'k', '?', 'g', 'Enter']) expect(r.read(press(k, { focus: 'text' }))).toBeNull();
@@ -47,7 +56,7 @@ describe('shortcuts', () => {
 
   it('reads g then a letter as a page jump', () => {
     const r = new ShortcutReader();
-    const pages = { d: 'go-dashboard', r: 'go-residents', i: 'go-import', s: 'go-settings', c: 'go-conflicts' } as const;
+    const pages = { d: 'go-dashboard', r: 'go-residents', i: 'go-import', s: 'go-settings', c: 'go-conflicts', v: 'go-volunteers' } as const;
     for (const [k, action] of Object.entries(pages)) {
       expect(r.read(press('g', { time: 1000 }))).toBeNull();
       expect(r.read(press(k, { time: 1200 }))).toBe(action);

@@ -16,6 +16,8 @@ export type Action =
   | 'go-settings'
   | 'go-requests'
   | 'go-conflicts'
+  | 'go-volunteers'
+  | `pick-${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9}`
   | 'accept'
   | 'priority'
   | 'transfer'
@@ -46,6 +48,7 @@ const AFTER_G: Record<string, Action> = {
   s: 'go-settings',
   q: 'go-requests',
   c: 'go-conflicts',
+  v: 'go-volunteers',
 };
 
 /** Single keys for triage, on the requests page (other pages ignore them). */
@@ -100,7 +103,10 @@ export class ShortcutReader {
         // nothing else would take it.
         return k.focus === 'other' ? 'open' : null;
       default:
-        return k.focus === 'other' ? (TRIAGE[key] ?? null) : null;
+        if (k.focus !== 'other') return null;
+        // 1–9 on the request page: send the n-th volunteer proposed.
+        if (/^[1-9]$/.test(key)) return `pick-${Number(key) as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9}`;
+        return TRIAGE[key] ?? null;
     }
   }
 }
@@ -117,9 +123,11 @@ export const SHORTCUT_LIST: { keys: string[]; label: MessageKey }[] = [
   { keys: ['m'], label: 'shortcut.merge' },
   { keys: ['x'], label: 'shortcut.select' },
   { keys: ['n'], label: 'shortcut.new' },
+  { keys: ['1…9'], label: 'shortcut.pick' },
   { keys: ['Esc'], label: 'shortcut.close' },
   { keys: ['g', 'd'], label: 'shortcut.goDashboard' },
   { keys: ['g', 'q'], label: 'shortcut.goRequests' },
+  { keys: ['g', 'v'], label: 'shortcut.goVolunteers' },
   { keys: ['g', 'r'], label: 'shortcut.goResidents' },
   { keys: ['g', 'i'], label: 'shortcut.goImport' },
   { keys: ['g', 'c'], label: 'shortcut.goConflicts' },

@@ -1,8 +1,12 @@
 // What a spec gets: the page, the fixture's calls by name, and waiting helpers (playwright-core
 // has no test runner and no auto-retrying expect).
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The pictures the README and reviews show, kept in the repository. */
+const DOCS = join(dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots');
 
 export { assert };
 
@@ -95,10 +99,16 @@ export class Spec {
     if (bad.length) throw new Error(`unrecorded commands: ${bad.map((m) => `${m.cmd} ${JSON.stringify(m.args)}`).join('; ')}`);
   }
 
-  async shot(name) {
+  /** A picture into tests/out/; with `docs`, also into docs/screenshots/. */
+  async shot(name, { docs = false } = {}) {
     mkdirSync(this.outDir, { recursive: true });
     await this.page.waitForTimeout(150);
-    await this.page.screenshot({ path: join(this.outDir, `${name}.png`) });
+    const path = join(this.outDir, `${name}.png`);
+    await this.page.screenshot({ path });
+    if (docs) {
+      mkdirSync(DOCS, { recursive: true });
+      copyFileSync(path, join(DOCS, `${name}.png`));
+    }
   }
 
   /** Formats a number as the UI does in zh-CN (3,000). */

@@ -164,11 +164,23 @@ impl Pool {
         top: usize,
     ) -> Result<Suggestions> {
         let need = self.need(store.conn(), request_id, now_ms, slot)?;
-        let ranked = rank::rank_top(&need, &self.candidates, top);
+        // Whoever already declined this request, did not show for it or was released from it
+        // is not proposed for it again: the official has just been let down by them here.
+        let tried: std::collections::HashSet<String> = store
+            .conn()
+            .prepare_cached(
+                "SELECT volunteer_id FROM assignments WHERE request_id = ?1
+                 AND status IN ('declined', 'no_show', 'released')",
+            )?
+            .query_map([request_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let ranked = rank::rank_top(&need, &self.candidates, top + tried.len());
         let index: HashMap<&str, usize> =
             self.candidates.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
         let volunteers = ranked
             .into_iter()
+            .filter(|r| !tried.contains(&r.id))
+            .take(top)
             .map(|r| {
                 let i = index[r.id.as_str()];
                 let (c, x) = (&self.candidates[i], &self.extra[i]);

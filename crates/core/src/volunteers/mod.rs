@@ -218,7 +218,11 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str, patch: VolunteerPatch) -> Result<Volu
         name: patch.name.clone().unwrap_or_else(|| before.name.clone()),
         phone: patch.phone.clone().unwrap_or_else(|| before.phone.clone()),
         id_number: None,
-        area_id: patch.area_id.clone().unwrap_or_else(|| before.area_id.clone()),
+        // An empty choice clears the home area (JSON has no way to say Some(None)).
+        area_id: match patch.area_id.clone() {
+            Some(a) => a.filter(|a| !a.trim().is_empty()),
+            None => before.area_id.clone(),
+        },
         skills: patch.skills.clone().unwrap_or_else(|| before.skills.clone()),
         availability: patch.availability.clone().unwrap_or_else(|| before.availability.clone()),
         capacity: patch.capacity.unwrap_or(before.capacity),

@@ -38,6 +38,26 @@ import type {
   Conflicts,
   SyncReport,
   SyncStatus,
+  AssignInput,
+  Assignment,
+  AtRisk,
+  CategoryService,
+  DispatchQuery,
+  Entry,
+  Leader,
+  Move,
+  RequestDispatch,
+  Shop,
+  Skill,
+  Slot,
+  Suggestions,
+  Volunteer,
+  VolunteerDetail,
+  VolunteerDraft,
+  VolunteerFilter,
+  VolunteerPatch,
+  VolunteerRefdata,
+  VolunteerSettings,
 } from './bindings';
 
 export type * from './bindings';
@@ -120,6 +140,36 @@ export const api = {
   syncReapply: (id: string) => call<Conflicts>('sync_reapply', { id }),
   /** A conflict or a refusal marked as looked at (a refusal by its op id). */
   syncDismiss: (id: string) => call<Conflicts>('sync_dismiss', { id }),
+  // Volunteers, dispatch and points.
+  volunteersList: (filter: VolunteerFilter) => call<Volunteer[]>('volunteers_list', { filter }),
+  volunteerDetail: (id: string) => call<VolunteerDetail>('volunteer_detail', { id }),
+  volunteerCreate: (draft: VolunteerDraft) => call<Volunteer>('volunteer_create', { draft }),
+  volunteerUpdate: (id: string, patch: VolunteerPatch) => call<Volunteer>('volunteer_update', { id, patch }),
+  /** Every volunteer ranked for a request, best first (eligible before ineligible). */
+  dispatchSuggest: (query: DispatchQuery) => call<Suggestions>('dispatch_suggest', { query }),
+  dispatchAssign: (input: AssignInput) => call<Assignment>('dispatch_assign', { input }),
+  /** What happened with an assignment; decline and release need a note (the reason). */
+  assignmentRecord: (id: string, what: Move, note: string | null) =>
+    call<Assignment>('assignment_record', { id, what, note }),
+  /** The service was given: confirmed, and the category's points earned (within the daily cap). */
+  assignmentConfirm: (id: string) => call<Assignment>('assignment_confirm', { id }),
+  requestDispatch: (requestId: string) => call<RequestDispatch>('request_dispatch', { request_id: requestId }),
+  volunteersAtRisk: () => call<AtRisk[]>('volunteers_at_risk'),
+  assignmentsOpen: () => call<Assignment[]>('assignments_open'),
+  pointsRedeem: (volunteerId: string, shopId: string, amount: number, note: string) =>
+    call<Entry>('points_redeem', { volunteer_id: volunteerId, shop_id: shopId, amount, note }),
+  pointsCorrect: (volunteerId: string, amount: number, reason: string) =>
+    call<Entry>('points_correct', { volunteer_id: volunteerId, amount, reason }),
+  /** One volunteer's ledger, or everyone's (null), newest first. */
+  pointsLedger: (volunteerId: string | null) => call<Entry[]>('points_ledger', { volunteer_id: volunteerId }),
+  pointsLeaderboard: (days: number, top: number) => call<Leader[]>('points_leaderboard', { days, top }),
+  volunteerRefdata: () => call<VolunteerRefdata>('volunteer_refdata'),
+  skillSet: (skill: Skill) => call<null>('skill_set', { skill }),
+  shopSet: (shop: Shop) => call<Shop>('shop_set', { shop }),
+  categoryServiceSet: (service: CategoryService) => call<null>('category_service_set', { service }),
+  volunteerSettingsSet: (settings: VolunteerSettings) => call<null>('volunteer_settings_set', { settings }),
+  /** Weekly hours as typed ("周一至周五 18:00-21:00"), understood; an `invalid` error says why not. */
+  availabilityParse: (text: string) => call<Slot[]>('availability_parse', { text }),
 };
 
 /** The code a cancelled import_run rejects with. */
