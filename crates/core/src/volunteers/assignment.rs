@@ -20,8 +20,8 @@ use crate::write::{AuditEntry, Write};
 
 #[path = "assignment_view.rs"]
 mod view;
-pub use view::{for_request, for_volunteer, get, open, Assignment};
 pub(crate) use view::open_in;
+pub use view::{for_request, for_volunteer, get, open, Assignment};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]

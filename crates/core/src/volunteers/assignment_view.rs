@@ -39,7 +39,6 @@ pub struct Assignment {
     pub points: u32,
 }
 
-
 const SELECT: &str = "
     SELECT a.id, a.request_id, r.category || ' · ' || substr(r.description, 1, 30), a.volunteer_id,
            ifnull(v.name, ''), a.status, a.planned, a.window_from, a.window_to, a.assigned_at,

@@ -232,7 +232,10 @@ fn a_no_show_sends_the_request_back_to_the_queue_with_its_deadline_running() {
     let pool = super::dispatch::Pool::load(&w.store).expect("pool");
     let now = w.clock.now().timestamp_millis();
     let s = pool.suggest(&w.store, &req, now, None, 10).expect("rank");
-    assert!(s.volunteers.iter().all(|v| v.rank.id != vol), "not proposed again for the request they missed");
+    assert!(
+        s.volunteers.iter().all(|v| v.rank.id != vol),
+        "not proposed again for the request they missed"
+    );
     // The volunteer is free again and the request can go to someone else.
     let other = w.volunteer("钱七", 1);
     w.assign(&req, &other, None).expect("reassign");
