@@ -238,9 +238,12 @@ pub fn dispatch_bench(args: &DispatchBench) -> Result<(), Failure> {
         for i in 0..args.calls.min(40) {
             // A request's step (the commonest write) leaves the candidates as they were.
             let id = &requests[(i * 7) % requests.len()];
-            desk.request_step_many(&[id.clone()], &Step::Pause { reason: "bench".into() })
-                .map_err(fail)?;
-            desk.request_step_many(&[id.clone()], &Step::Resume).map_err(fail)?;
+            desk.request_step_many(
+                std::slice::from_ref(id),
+                &Step::Pause { reason: "bench".into() },
+            )
+            .map_err(fail)?;
+            desk.request_step_many(std::slice::from_ref(id), &Step::Resume).map_err(fail)?;
             let t = Instant::now();
             desk.dispatch_suggest(&q(i)).map_err(fail)?;
             stepped.push(ms(t.elapsed()));
