@@ -198,7 +198,18 @@ impl App {
 
     /// Waits until an element matching `css` is displayed and its text satisfies `ok`.
     pub fn wait_until(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + PATIENCE;
+        self.wait_within(css, PATIENCE, ok)
+    }
+
+    /// The demo district is built on first use (a month of requests and dispatches through
+    /// the real commands): seconds in a release build, a minute or more in the tests' debug
+    /// build on a busy machine.
+    pub fn wait_for_demo(&self) {
+        self.wait_within(&App::id("demo-badge"), Duration::from_secs(180), |_| true);
+    }
+
+    fn wait_within(&self, css: &str, patience: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + patience;
         loop {
             for el in self.all(css) {
                 let shown = self.try_cmd("GET", &format!("/element/{el}/displayed"), None);

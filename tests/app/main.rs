@@ -86,7 +86,7 @@ fn the_demo_district_fills_the_table_and_says_it_is_a_demo() {
     let dir = data_dir();
     let app = App::start(dir.path());
     app.click_id("welcome-demo");
-    app.wait(&App::id("demo-badge"));
+    app.wait_for_demo();
     app.wait_until(&App::id("status-store"), |t| !t.is_empty());
     // Let the dashboard's figures and charts settle before the picture.
     std::thread::sleep(Duration::from_millis(700));
@@ -100,7 +100,7 @@ fn the_demo_district_fills_the_table_and_says_it_is_a_demo() {
     app.click(&row);
     app.wait(&App::id("detail-panel"));
     screenshot(&app, "residents-detail.png");
-    app.wait(&App::id("demo-badge"));
+    app.wait_for_demo();
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn a_request_is_taken_in_with_triage_and_accepted() {
     let dir = data_dir();
     let app = App::start(dir.path());
     app.click_id("welcome-demo");
-    app.wait(&App::id("demo-badge"));
+    app.wait_for_demo();
     app.click_id("nav-requests");
     app.wait(&App::id("queue-row"));
     assert!(app.all(&App::id("queue-row")).len() > 10, "the demo month leaves open work");
@@ -139,7 +139,7 @@ fn a_volunteer_is_sent_and_the_request_completed_end_to_end() {
     let dir = data_dir();
     let app = App::start(dir.path());
     app.click_id("welcome-demo");
-    app.wait(&App::id("demo-badge"));
+    app.wait_for_demo();
     app.click_id("nav-requests");
     app.wait(&App::id("queue-row"));
     app.click_id("new-request");
@@ -200,7 +200,7 @@ fn a_store_that_cannot_be_opened_is_explained_and_the_demo_still_opens() {
     app.wait_until(&App::id("toast"), |t| !t.trim().is_empty());
     app.click_id("nav-settings");
     app.click_id("store-demo");
-    app.wait(&App::id("demo-badge"));
+    app.wait_for_demo();
 }
 
 /// Types into the native dialog whose title matches `title` (GTK, through xdotool): `keys`

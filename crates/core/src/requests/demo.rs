@@ -193,6 +193,7 @@ pub fn month(
     plan.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     let clock = ManualClock::at(start);
     Dispatcher::seed(&mut Ctx::new(store, &clock, actor), &mut rng, 3)?;
+    let mut dispatcher = Dispatcher::new();
     let mut ids: Vec<Option<String>> = vec![None; made.len()];
     for (at, index, what) in plan {
         clock.set(at);
@@ -208,8 +209,8 @@ pub fn month(
                 // (the office's own helper when nobody can).
                 let volunteer = dispatched(&made[index].category);
                 let by_volunteer = match &s {
-                    Step::Assign { .. } if volunteer => Dispatcher::send(&mut ctx, id, at),
-                    Step::Start if volunteer => Dispatcher::start(&mut ctx, &mut rng, id, at),
+                    Step::Assign { .. } if volunteer => dispatcher.send(&mut ctx, id, at),
+                    Step::Start if volunteer => dispatcher.start(&mut ctx, &mut rng, id, at),
                     Step::Resolve { .. } if volunteer => Dispatcher::done(&mut ctx, &mut rng, id),
                     _ => false,
                 };

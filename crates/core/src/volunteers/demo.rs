@@ -46,8 +46,13 @@ pub(crate) fn dispatched(category: &str) -> bool {
     matches!(category, "supplies" | "mutual_aid" | "medicine" | "welfare_check" | "psychological")
 }
 
-/// What the demo month does where an official would send a volunteer.
-pub(crate) struct Dispatcher;
+/// What the demo month does where an official would send a volunteer. The ranking's
+/// candidates are read once per day of the month (a month of dispatches re-reading them each
+/// time made the demo slow to build): a volunteer who filled up since is refused by the
+/// command itself, and the next one is sent.
+pub(crate) struct Dispatcher {
+    pool: Option<(i64, Pool)>,
+}
 
 impl Dispatcher {
     /// Adds `per_grid` volunteers to each grid of the store and the partner shops.
@@ -120,9 +125,17 @@ impl Dispatcher {
 
     /// Sends the best eligible volunteer; false when nobody can go (the plan then assigns
     /// the office's own helper).
-    pub(crate) fn send(ctx: &mut Ctx<'_>, request: &str, now: DateTime<Utc>) -> bool {
-        let Ok(pool) = Pool::load(ctx.store) else { return false };
-        let Ok(s) = pool.suggest(ctx.store, request, now.timestamp_millis(), None, 3) else {
+    pub(crate) fn new() -> Dispatcher {
+        Dispatcher { pool: None }
+    }
+
+    pub(crate) fn send(&mut self, ctx: &mut Ctx<'_>, request: &str, now: DateTime<Utc>) -> bool {
+        let day = now.timestamp().div_euclid(86_400);
+        if self.pool.as_ref().map(|p| p.0) != Some(day) {
+            self.pool = Pool::load(ctx.store).ok().map(|p| (day, p));
+        }
+        let Some((_, pool)) = &self.pool else { return false };
+        let Ok(s) = pool.suggest(ctx.store, request, now.timestamp_millis(), None, 8) else {
             return false;
         };
         for v in s.volunteers.iter().filter(|v| v.rank.eligible) {
@@ -155,6 +168,7 @@ impl Dispatcher {
     /// A volunteer's start: accepted, then started; now and then a no-show instead, and the
     /// request goes back to the queue for someone else.
     pub(crate) fn start(
+        &mut self,
         ctx: &mut Ctx<'_>,
         rng: &mut StdRng,
         request: &str,
@@ -163,7 +177,7 @@ impl Dispatcher {
         let Some(a) = Self::active(ctx, request) else { return false };
         if rng.gen_bool(0.07) {
             let _ = assignment::record(ctx, &a, Move::NoShow, Some("电话无人接听，未到场".into()));
-            return Self::send(ctx, request, now) && Self::start(ctx, rng, request, now);
+            return self.send(ctx, request, now) && self.start(ctx, rng, request, now);
         }
         let _ = assignment::record(ctx, &a, Move::Accept, None);
         assignment::record(ctx, &a, Move::Start, None).is_ok()
