@@ -187,14 +187,17 @@ pub fn run(db: Option<PathBuf>, cmd: SyncCmd) -> Result<(), Failure> {
                 total.rejected += report.rejected;
                 total.residents += report.residents;
                 total.requests += report.requests;
+                total.volunteers += report.volunteers;
+                total.assignments += report.assignments;
+                total.entries += report.entries;
                 if (i + 1) % 500 == 0 {
                     eprintln!("{} scripts, {:.0} s", i + 1, started.elapsed().as_secs_f64());
                 }
             }
             println!(
-                "{} scripts from seed {} ({} steps each): all converged; {} ops ({} applied, {} refused by the server's rules), {} residents, {} requests; {:.1} s",
+                "{} scripts from seed {} ({} steps each): all converged; {} ops ({} applied, {} refused by the server's rules), {} residents, {} requests, {} volunteers, {} assignments, {} points entries; {:.1} s",
                 a.scripts, a.seed, a.steps, total.ops, total.applied, total.rejected, total.residents, total.requests,
-                started.elapsed().as_secs_f64()
+                total.volunteers, total.assignments, total.entries, started.elapsed().as_secs_f64()
             );
         }
     }

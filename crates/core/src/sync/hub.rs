@@ -242,11 +242,25 @@ fn clamp(op: &mut Op, clock: &mut Hlc, now_ms: i64) {
 /// A refusal acknowledged again (its first answer was lost) carries the server's copies
 /// again: nothing else would undo the refused op on the device, since the server's rows did
 /// not change and no pull brings them. An applied op's rows came with a new version, which
-/// the next pull brings.
+/// the next pull brings, except those the server decided away (an earning dropped at the
+/// daily cap, the end of a task whose dispatch it refused, the event of a check-in made
+/// twice): it holds no row for them, so no pull ever tells the device, and their tombstones
+/// go again. (A resident merged into another is not one of them: its alias row comes with
+/// the pull.)
 fn undo_copies(tx: &mut dyn HubTx, outcome: &Outcome, op: &Op) -> Result<Vec<Row>, HubError> {
     match outcome {
         Outcome::Rejected { .. } => copies(tx, &op.rows),
-        Outcome::Applied => Ok(Vec::new()),
+        Outcome::Applied => {
+            let mut gone = Vec::new();
+            for r in &op.rows {
+                if tx.get(&r.entity, &r.id)?.is_none() && tx.get(entity::ALIAS, &r.id)?.is_none() {
+                    let mut t = Row::new(&r.entity, r.id.clone(), r.created.clone());
+                    t.deleted = true;
+                    gone.push(t);
+                }
+            }
+            Ok(gone)
+        }
     }
 }
 

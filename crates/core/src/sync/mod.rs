@@ -12,6 +12,10 @@ mod rules;
 pub mod sim;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_volunteers;
+#[cfg(test)]
+mod tests_volunteers_gaps;
 pub mod view;
 pub mod wire;
 

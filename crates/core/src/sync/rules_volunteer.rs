@@ -4,14 +4,15 @@
 //! within the daily cap, and a balance never goes below zero.
 //!
 //! The server keeps, per volunteer, a `volunteer_state` row of what it decided (active
-//! bookings, balance, points earned per recent day), so each decision reads one row instead
-//! of every assignment and entry; devices count from their own rows and skip it.
+//! bookings, balance, points earned per recent day), and per request a `request_volunteer`
+//! row naming the assignment last made for it, so each decision reads a row or two instead of
+//! every assignment and entry; devices count from their own rows and skip both.
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{lww_put, no, Apply, Ctx, R};
+use super::{lww_put, no, scope_of, within, Apply, Ctx, R};
 use crate::sync::hub::HubTx;
 use crate::sync::merge;
 use crate::sync::wire::{entity, Row};
@@ -38,9 +39,17 @@ struct State {
     /// Active assignment id → (from, to, planned).
     bookings: BTreeMap<String, (i64, i64, bool)>,
     balance: i64,
-    /// Local date → points earned that day (the last fortnight).
+    /// Local date → points earned that day (the latest `EARNED_DAYS` days with earnings).
     earned: BTreeMap<String, i64>,
+    /// The latest day no longer counted in `earned`: what it earned is not known here, so
+    /// nothing more is earned for it or any day before.
+    forgotten: Option<String>,
 }
+
+/// Days of earnings the server counts per volunteer. The first cut kept a fortnight and then
+/// counted a day it had dropped from zero: a task done on it and confirmed later (a laptop
+/// offline for two weeks) could earn past the cap. A year of days is a few kilobytes.
+const EARNED_DAYS: usize = 366;
 
 fn state(tx: &mut dyn HubTx, volunteer: &str) -> R<State> {
     let Some(s) = tx.get(entity::VOLUNTEER_STATE, volunteer)? else { return Ok(State::default()) };
@@ -62,13 +71,19 @@ fn state(tx: &mut dyn HubTx, volunteer: &str) -> R<State> {
         .and_then(Value::as_object)
         .map(|m| m.iter().map(|(d, v)| (d.clone(), v.as_i64().unwrap_or(0))).collect())
         .unwrap_or_default();
-    Ok(State { bookings, balance: f.get("balance").and_then(Value::as_i64).unwrap_or(0), earned })
+    Ok(State {
+        bookings,
+        balance: f.get("balance").and_then(Value::as_i64).unwrap_or(0),
+        earned,
+        forgotten: f.get("forgotten").and_then(Value::as_str).map(str::to_owned),
+    })
 }
 
 fn save(tx: &mut dyn HubTx, c: &Ctx<'_>, volunteer: &str, scope: &str, mut st: State) -> R<()> {
-    while st.earned.len() > 14 {
+    while st.earned.len() > EARNED_DAYS {
         let first = st.earned.keys().next().cloned().unwrap_or_default();
         st.earned.remove(&first);
+        st.forgotten = Some(first);
     }
     let mut row = Row::new(entity::VOLUNTEER_STATE, volunteer, c.stamp.clone());
     let bookings: serde_json::Map<String, Value> =
@@ -76,6 +91,9 @@ fn save(tx: &mut dyn HubTx, c: &Ctx<'_>, volunteer: &str, scope: &str, mut st: S
     row.set("bookings", Value::Object(bookings));
     row.set("balance", json!(st.balance));
     row.set("earned", json!(st.earned));
+    if let Some(day) = &st.forgotten {
+        row.set("forgotten", json!(day));
+    }
     tx.put(&row, scope, None)?;
     Ok(())
 }
@@ -113,6 +131,15 @@ pub(super) fn assignment(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()
         return make(tx, c, row, &vol_id);
     };
     let from = status(&stored.row);
+    if kind.starts_with("request.") && !from.is_active() {
+        // The request's step frees a volunteer whose task already ended on the server (a
+        // no-show or a release recorded on another laptop first): nothing left to end, and the
+        // step itself (cancel, transfer…) still stands; the laptop takes the server's copy.
+        if stored.row.fields != row.fields {
+            c.echo.push(stored.row);
+        }
+        return Ok(());
+    }
     let mut merged = stored.row.clone();
     let set = |m: &mut Row, f: &str, v: Value| {
         m.set(f, v);
@@ -138,21 +165,36 @@ pub(super) fn assignment(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()
             Apply::Rejected(format!("{e} (on the server the assignment is {})", from.as_str()))
         })?;
         set(&mut merged, "status", json!(to.as_str()));
+        // The row is read when the laptop pushes: if the task has ended there since (done
+        // after this accept), its window is the end's, not one this move would hold.
+        let held = !to.is_active() || status(row).is_active();
         for f in &MOVED[1..9] {
-            if let Some(v) = row.fields.get(*f) {
+            if let Some(v) = row.fields.get(*f).filter(|_| held || !f.starts_with("window_")) {
                 set(&mut merged, f, v.clone());
             }
         }
         let mut st = state(tx, &vol_id)?;
         if to.is_active() {
-            st.bookings.insert(
-                row.id.clone(),
-                (
-                    int(&merged, "window_from"),
-                    int(&merged, "window_to"),
-                    merged.fields.get("planned").and_then(Value::as_bool).unwrap_or(false),
-                ),
+            let window = (
+                int(&merged, "window_from"),
+                int(&merged, "window_to"),
+                merged.fields.get("planned").and_then(Value::as_bool).unwrap_or(false),
             );
+            // A task "from now" holds the volunteer from its acceptance: the window moved, and
+            // must not run into a planned slot another laptop booked meanwhile (never
+            // double-booked, whatever the order the laptops' work arrives in).
+            if (window.0, window.1)
+                != (int(&stored.row, "window_from"), int(&stored.row, "window_to"))
+            {
+                let others: Vec<(i64, i64, bool)> =
+                    st.bookings.iter().filter(|(id, _)| **id != row.id).map(|(_, b)| *b).collect();
+                if let Some(why) = assignment::clash_refusal(&others, window) {
+                    return no(format!(
+                        "{why}: the task would run into it from now (decided on the server)"
+                    ));
+                }
+            }
+            st.bookings.insert(row.id.clone(), window);
         } else {
             st.bookings.remove(&row.id);
         }
@@ -163,7 +205,14 @@ pub(super) fn assignment(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()
     // A note and the like merge by last writer wins; what the moves set never does.
     let (mut out, _) = merge::lww(&merged, row, &MOVED);
     out.version = 0;
-    lww_put(tx, c, &out, "", None, &[])?;
+    // Stored as decided, like a request's step: merging it again by stamps would keep the
+    // stored status whenever this op was stamped before the last move (a laptop that recorded
+    // offline earlier), and the row would say "started" while the bookings say it ended.
+    let scope = scope_of(tx, c, out.str("area"))?;
+    if !within(c, &scope) || !within(c, &stored.scope) {
+        return no("that assignment is outside the area you are granted");
+    }
+    tx.put(&out, &scope, None)?;
     if out.fields != row.fields {
         c.echo.push(out);
     }
@@ -189,6 +238,20 @@ fn make(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row, vol_id: &str) -> R<()> {
     if let Some(why) = assignment::refusal(capacity, health, active, &booked, window) {
         return no(format!("{why} (decided on the server)"));
     }
+    // One volunteer at a time per request, as on the device: two laptops sending each their
+    // volunteer to the same request offline would leave the first one booked (holding their
+    // capacity) for work handed to the second.
+    let request_id = row.str("request_id").unwrap_or_default().to_owned();
+    if let Some(held) = tx.get(entity::REQUEST_VOLUNTEER, &request_id)? {
+        let other = held.row.str("assignment").unwrap_or_default().to_owned();
+        let busy = match tx.get(entity::ASSIGNMENT, &other)? {
+            Some(a) => other != row.id && status(&a.row).is_active(),
+            None => false,
+        };
+        if busy {
+            return no("a volunteer is already on this request (sent from another laptop first); record how it went or release them first (decided on the server)");
+        }
+    }
     let mut r = row.clone();
     let proposed = r.str("status") != Some("proposed");
     if proposed {
@@ -199,10 +262,13 @@ fn make(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row, vol_id: &str) -> R<()> {
         }
         r.set("late", json!(false));
     }
-    lww_put(tx, c, &r, "", None, &[])?;
+    let scope = lww_put(tx, c, &r, "", None, &[])?;
     if proposed {
         c.echo.push(r);
     }
+    let held = Row::new(entity::REQUEST_VOLUNTEER, request_id, c.stamp.clone())
+        .with("assignment", row.id.clone());
+    tx.put(&held, &scope, None)?;
     st.bookings.insert(row.id.clone(), window);
     save(tx, c, vol_id, &vol.scope, st)
 }
@@ -215,8 +281,15 @@ fn setting(tx: &mut dyn HubTx, key: &str, default: i64) -> R<i64> {
 }
 
 pub(super) fn points_entry(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
-    if tx.get(entity::POINTS_ENTRY, &row.id)?.is_some() {
+    if let Some(kept) = tx.get(entity::POINTS_ENTRY, &row.id)? {
         // The same earning confirmed on two laptops (its id comes from the task): one entry.
+        // The later laptop's copy differs (its time, its official, perhaps its amount under
+        // its own count of the cap): it takes the server's, now. A pull would bring it only if
+        // the laptop's cursor were still before it, and a pull made while this op waited
+        // skipped it.
+        if kept.row.fields != row.fields {
+            c.echo.push(kept.row);
+        }
         return Ok(());
     }
     let Some(vol_id) = row.str("volunteer_id").map(str::to_owned) else {
@@ -261,11 +334,12 @@ pub(super) fn points_entry(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<
                 "points_daily_cap",
                 i64::from(crate::volunteers::refdata::DEFAULT_SETTINGS.points_daily_cap),
             )?;
-            let room = cap - st.earned.get(&day).copied().unwrap_or(0);
+            let counted = st.forgotten.as_ref().is_none_or(|f| day > *f);
+            let room = if counted { cap - st.earned.get(&day).copied().unwrap_or(0) } else { 0 };
             let granted = amount.min(value).min(room);
             if granted <= 0 {
-                // The cap was reached by tasks other laptops confirmed first: the task stays
-                // confirmed, this entry goes.
+                // The cap was reached by tasks other laptops confirmed first (or the day is
+                // older than the year counted): the task stays confirmed, this entry goes.
                 let mut t = Row::new(entity::POINTS_ENTRY, row.id.clone(), row.created.clone());
                 t.deleted = true;
                 c.echo.push(t);

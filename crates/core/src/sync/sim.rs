@@ -3,7 +3,7 @@
 //! the script the network heals and every device syncs until quiet; then the promises of
 //! docs/sync.md are checked. A script is plain data: proptest generates and shrinks them in
 //! core's tests, and `jiayuan sync sim --seed S --scripts N` makes them from a seed, so any
-//! failure replays.
+//! failure replays. Volunteers, dispatch and points ride along (`sim_volunteers.rs`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
@@ -20,6 +20,12 @@ use crate::requests::lifecycle::{self, Action, Position, Status};
 use crate::requests::{self, NewRequest, Priority, Satisfaction, Step as RStep};
 use crate::residents::{self, ResidentDraft, ResidentPatch};
 use crate::store::Store;
+
+#[path = "sim_volunteers.rs"]
+mod volunteers;
+#[cfg(test)]
+pub(crate) use volunteers::lines as volunteer_lines;
+pub use volunteers::VolStep;
 
 pub const DEVICES: usize = 5;
 const DISTRICT: &str = "本区";
@@ -75,6 +81,11 @@ pub enum Step {
     Wait {
         minutes: u16,
     },
+    /// A volunteer step on a device: add, dispatch, record, confirm, redeem, correct.
+    Vol {
+        dev: u8,
+        step: VolStep,
+    },
 }
 
 /// How a script ended when it kept every promise.
@@ -85,15 +96,33 @@ pub struct Report {
     pub rejected: usize,
     pub residents: usize,
     pub requests: usize,
+    pub volunteers: usize,
+    pub assignments: usize,
+    /// Points entries the server kept.
+    pub entries: usize,
 }
 
-/// Makes a script of `len` steps from a seed (the command line's generator).
+/// Makes a script of `len` steps from a seed (the command line's generator); about a third
+/// of its steps are volunteers'.
 pub fn script(seed: u64, len: usize) -> Vec<Step> {
+    generate(seed, len, true)
+}
+
+/// A script as the generator made them before volunteers existed: seeds found then replay.
+pub fn requests_script(seed: u64, len: usize) -> Vec<Step> {
+    generate(seed, len, false)
+}
+
+fn generate(seed: u64, len: usize, volunteers: bool) -> Vec<Step> {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut out = Vec::with_capacity(len);
     for _ in 0..len {
         let dev = rng.gen_range(0..DEVICES as u8);
+        if volunteers && rng.gen_range(0..3) == 0 {
+            out.push(Step::Vol { dev, step: VolStep::of(rng.gen(), rng.gen(), rng.gen()) });
+            continue;
+        }
         out.push(match rng.gen_range(0..100) {
             0..=11 => Step::Person { dev, person: rng.gen() },
             12..=19 => Step::EditPhone { dev, resident: rng.gen(), value: rng.gen() },
@@ -227,6 +256,7 @@ pub fn run(script: &[Step]) -> Result<Report, String> {
     for i in 0..=DEVICES {
         server.add_user(&format!("u{i}"), Role::DistrictSupervisor, None);
     }
+    volunteers::seed(&server, &area_id(None, Level::District, DISTRICT));
     let down = Cell::new(false);
     let mut devs: Vec<Dev> = Vec::new();
     for i in 0..DEVICES {
@@ -241,6 +271,10 @@ pub fn run(script: &[Step]) -> Result<Report, String> {
             crash: Cell::new(false),
             last_push: RefCell::new(None),
         });
+    }
+    // Every laptop holds the district's data before the script (its volunteers above all).
+    for dv in &mut devs {
+        sync(dv, &server, &down).map_err(|e| format!("first sync: {e}"))?;
     }
     let mut orders: HashMap<String, (u32, u8)> = HashMap::new();
     for (at, s) in script.iter().enumerate() {
@@ -305,7 +339,9 @@ pub fn run(script: &[Step]) -> Result<Report, String> {
                 let dv = &mut devs[d(dev)];
                 let _ = sync(dv, &server, &down);
                 check_orders(&server, &mut orders).map_err(|e| format!("step {at}: {e}"))?;
+                volunteers::check_server(&server).map_err(|e| format!("step {at}: {e}"))?;
             }
+            Step::Vol { dev, step } => volunteers::run(&mut devs[d(dev)], at, *step),
             Step::Partition { dev, offline } => devs[d(dev)].offline.set(*offline),
             Step::ServerDown(b) => down.set(*b),
             Step::LoseAck { dev } => devs[d(dev)].lose_ack.set(true),
@@ -336,6 +372,7 @@ pub fn run(script: &[Step]) -> Result<Report, String> {
         }
         check_orders(&server, &mut orders)?;
     }
+    volunteers::check_server(&server)?;
     verify(&server, &mut devs)
 }
 
@@ -400,6 +437,7 @@ pub fn snapshot(store: &Store) -> Vec<String> {
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).expect("snapshot rows");
         out.extend(rows.filter_map(std::result::Result::ok));
     }
+    out.extend(volunteers::lines(conn));
     out
 }
 
@@ -432,6 +470,7 @@ fn verify(server: &MemServer, devs: &mut [Dev]) -> Result<Report, String> {
         if stats.outbox != 0 {
             return Err(format!("device {i} still has {} ops waiting", stats.outbox));
         }
+        volunteers::check_device(&dv.store).map_err(|e| format!("device {i}: {e}"))?;
         let check = crate::write::verify_audit_chain(&dv.store).map_err(|e| e.to_string())?;
         if check.broken_at.is_some() {
             return Err(format!("device {i}'s audit chain breaks at {:?}", check.broken_at));
@@ -512,14 +551,18 @@ fn verify(server: &MemServer, devs: &mut [Dev]) -> Result<Report, String> {
         }
     }
     let rejected = log.iter().filter(|(_, o)| matches!(o, wire::Outcome::Rejected { .. })).count();
+    drop(hub);
+    let (volunteers, assignments, entries) = volunteers::figures(server);
     let report = Report {
         ops: made,
         applied: log.len() - rejected,
         rejected,
         residents: people.len(),
         requests,
+        volunteers,
+        assignments,
+        entries,
     };
-    drop(hub);
     // A replayed push changes nothing.
     for dv in devs.iter() {
         if let Some((access, req)) = dv.last_push.borrow().clone() {

@@ -345,7 +345,7 @@ fn two_offices_importing_overlapping_rosters_end_with_one_person_each() {
 }
 
 /// A transport whose pulls fail: what a device holds right after its push is answered.
-struct PushOnly<'a>(&'a MemServer);
+pub(crate) struct PushOnly<'a>(pub &'a MemServer);
 
 impl Transport for PushOnly<'_> {
     fn login(

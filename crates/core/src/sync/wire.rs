@@ -50,6 +50,10 @@ pub mod entity {
     /// The server's: what a volunteer is booked for and holds in points, as the server counts
     /// them to decide (devices count from their own rows and skip it).
     pub const VOLUNTEER_STATE: &str = "volunteer_state";
+    /// The server's: the assignment last made for a request (`fields.assignment`), so a
+    /// second volunteer sent to it from another laptop is refused while the first is active
+    /// (devices skip it).
+    pub const REQUEST_VOLUNTEER: &str = "request_volunteer";
 
     pub const REFERENCE: [&str; 8] = [
         CATEGORY,

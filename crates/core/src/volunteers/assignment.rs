@@ -218,21 +218,19 @@ pub fn refusal(
             booked.len()
         ));
     }
-    if let Some(b) = booked.iter().find(|b| clash(**b, window)) {
-        let fmt = |ms: i64| {
-            chrono::DateTime::from_timestamp_millis(ms)
-                .map(|t| {
-                    t.with_timezone(&chrono_tz::Asia::Shanghai).format("%m-%d %H:%M").to_string()
-                })
-                .unwrap_or_default()
-        };
-        return Some(format!(
-            "the volunteer is already booked {}–{} (Asia/Shanghai)",
-            fmt(b.0),
-            fmt(b.1)
-        ));
-    }
-    None
+    clash_refusal(booked, window)
+}
+
+/// Why `window` cannot be held beside the volunteer's other bookings, if it cannot: a new
+/// assignment, or a task "from now" whose window moves to when it was accepted or started.
+pub fn clash_refusal(booked: &[(i64, i64, bool)], window: (i64, i64, bool)) -> Option<String> {
+    let b = booked.iter().find(|b| clash(**b, window))?;
+    let fmt = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).format("%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    };
+    Some(format!("the volunteer is already booked {}–{} (Asia/Shanghai)", fmt(b.0), fmt(b.1)))
 }
 
 struct Loaded {
@@ -438,6 +436,16 @@ pub fn record(ctx: &mut Ctx<'_>, id: &str, m: Move, note: Option<String>) -> Res
             AssignmentStatus::Done => (a.window.0.min(now), now.max(a.window.0)),
             _ => a.window,
         };
+        // A task "from now" moved to now must not run into a planned slot booked since it was
+        // made (the server checks the same against every laptop's bookings).
+        if window != a.window && to.is_active() {
+            let others = bookings(w.tx(), &a.volunteer_id, id)?;
+            if let Some(why) = clash_refusal(&others, (window.0, window.1, a.planned)) {
+                return Err(CoreError::NotAllowed(format!(
+                    "{why}: the task would run into it from now; release one of them first"
+                )));
+            }
+        }
         let ended = !to.is_active() && to != AssignmentStatus::Done;
         w.tx()
             .prepare_cached(

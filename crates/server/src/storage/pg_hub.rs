@@ -402,6 +402,26 @@ impl HubTx for Hub<'_> {
                         want(entity::REQUEST, req);
                     }
                 }
+                // A volunteer's booking or points are decided against the volunteer and the
+                // server's count of them (and a dispatch against its request's volunteer, an
+                // earning against the cap): read with the batch, not one round trip each.
+                // (Without these `get` reads them one by one, as it did in the first cut.)
+                entity::ASSIGNMENT | entity::POINTS_ENTRY => {
+                    if let Some(v) = row.str("volunteer_id") {
+                        want(entity::VOLUNTEER, v);
+                        want(entity::VOLUNTEER_STATE, v);
+                    }
+                    if let Some(req) = row.str("request_id") {
+                        want(entity::REQUEST, req);
+                        want(entity::REQUEST_VOLUNTEER, req);
+                    }
+                    if let Some(a) = row.str("assignment_id") {
+                        want(entity::ASSIGNMENT, a);
+                    }
+                    if row.str("kind") == Some("earn") {
+                        want(entity::DISTRICT_SETTING, "points_daily_cap");
+                    }
+                }
                 _ => {}
             }
         }

@@ -5,3 +5,4 @@ mod harness;
 mod push_tx;
 mod security;
 mod sync;
+mod volunteers;

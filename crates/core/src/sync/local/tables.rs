@@ -262,10 +262,11 @@ pub(crate) fn write(conn: &Connection, t: &Table, row: &Row) -> Result<()> {
     if t.append_only && exists {
         // An entry never changes; the server's copy differs only when it decided otherwise
         // (an earning capped): it replaces the device's, which is not an edit of the ledger.
-        let same = read(conn, t, &row.id)?.is_some_and(|mine| mine.fields == row.fields);
-        if same {
-            return Ok(());
-        }
+        // It goes in again even when the same: entries stand in the order the laptop learned
+        // the server's decisions (a pull brings them in the server's order), so the running
+        // balance the ledger shows is the server's, never below zero, and not the order they
+        // were made offline in (a redemption made here before another laptop's earning that
+        // the server took first would read as overdrawn).
         conn.prepare_cached(&format!("DELETE FROM {} WHERE {} = ?1", t.table, t.key))?
             .execute([&row.id])?;
     }
