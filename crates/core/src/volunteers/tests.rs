@@ -412,3 +412,53 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn dated_exceptions_are_kept_checked_and_rank_the_volunteer_away() {
+    use super::availability::{Availability, Exception, Slot};
+    let mut w = World::new();
+    let vol = w.volunteer("褚三", 1);
+    let every_day: Vec<Slot> = (1..=7).map(|day| Slot { day, from_min: 0, to_min: 1440 }).collect();
+    let today = "2026-03-02".to_owned();
+    let away = Availability {
+        slots: every_day.clone(),
+        exceptions: vec![Exception {
+            from: today.clone(),
+            to: today.clone(),
+            available: false,
+            note: "隔离观察".into(),
+        }],
+    };
+    let v = super::update(
+        &mut w.ctx(),
+        &vol,
+        VolunteerPatch { availability: Some(away), ..Default::default() },
+    )
+    .expect("exception saved");
+    assert_eq!(v.availability.exceptions.len(), 1);
+    let bad = Availability {
+        slots: every_day,
+        exceptions: vec![Exception {
+            from: "2026-03-05".into(),
+            to: "2026-03-01".into(),
+            available: false,
+            note: String::new(),
+        }],
+    };
+    let err = super::update(
+        &mut w.ctx(),
+        &vol,
+        VolunteerPatch { availability: Some(bad), ..Default::default() },
+    )
+    .expect_err("reversed dates");
+    assert!(err.to_string().contains("availability"), "{err}");
+    let req = w.request("medicine");
+    let pool = super::dispatch::Pool::load(&w.store).expect("pool");
+    let s = pool.suggest(&w.store, &req, w.clock.now().timestamp_millis(), None, 5).expect("rank");
+    let r = &s.volunteers[0].rank;
+    assert!(
+        r.reasons.iter().any(|x| matches!(x, super::rank::Reason::Unavailable { .. })),
+        "away today by the exception: {:?}",
+        r.reasons
+    );
+}
