@@ -218,13 +218,17 @@ pub fn dispatch_bench(args: &DispatchBench) -> Result<(), Failure> {
         line("the app's call (desk), between writes", warm);
         let mut cold = Vec::new();
         for i in 0..args.calls.min(40) {
-            // A write (a volunteer's note) makes the desk read the candidates again.
+            // A write (a volunteer's note, new on every run: a --dir store is reused) makes the
+            // desk read the candidates again.
             let v = desk.volunteers_list(&Default::default()).map_err(fail)?;
             let id = v[i % v.len()].id.clone();
             desk.volunteer_update(
                 &id,
                 volunteers::VolunteerPatch {
-                    notes: Some(Some(format!("bench {i}"))),
+                    notes: Some(Some(format!(
+                        "bench {i} {}",
+                        SystemClock.now().timestamp_millis()
+                    ))),
                     ..Default::default()
                 },
             )
