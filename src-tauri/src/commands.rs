@@ -17,7 +17,7 @@ pub(crate) type Reply<T> = Result<T, ApiError>;
 pub(crate) type DeskState<'a> = State<'a, Arc<Desk>>;
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError { code: "internal".into(), message: e.to_string() }
+    ApiError::new("internal", e.to_string())
 }
 
 /// Runs a core call on the blocking pool, so the window never waits on SQLite.

@@ -24,6 +24,9 @@ pub enum CoreError {
     /// A rule says no (a lifecycle step not possible now, a missing reason): nothing was written.
     #[error("{0}")]
     NotAllowed(String),
+    /// A rule said no, with a code the UI words in the official's language.
+    #[error("{0}")]
+    Refused(crate::refusal::Refusal),
     #[error("cancelled; nothing was written")]
     Cancelled,
     #[error("I/O error: {0}")]
@@ -47,12 +50,19 @@ impl CoreError {
             CoreError::Invalid(_) => "invalid",
             CoreError::NotFound(_) => "not_found",
             CoreError::NotAllowed(_) => "not_allowed",
+            CoreError::Refused(r) => r.api_code(),
             CoreError::Cancelled => "cancelled",
             CoreError::Io(_) => "io",
             CoreError::Export(_) => "export",
             CoreError::Internal(_) => "internal",
             CoreError::Sync(e) => e.code(),
         }
+    }
+}
+
+impl From<crate::refusal::Refusal> for CoreError {
+    fn from(r: crate::refusal::Refusal) -> Self {
+        CoreError::Refused(r)
     }
 }
 

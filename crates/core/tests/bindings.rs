@@ -14,6 +14,7 @@ use jiayuan_core::desk::*;
 use jiayuan_core::import::{
     BatchSummary, ImportReport, KnownVolunteer, UndoReport, VolunteerImportReport,
 };
+use jiayuan_core::refusal::Refusal;
 use jiayuan_core::requests::checkins::CheckinReport;
 use jiayuan_core::requests::commands::Outcome;
 use jiayuan_core::requests::queue::{QueueFilter, QueueItem};
@@ -65,6 +66,7 @@ fn generate(dir: &Path) {
     }
     let mut names = export!(
         ApiError,
+        Refusal,
         StoreInfo,
         ResidentQuery,
         ResidentPage,

@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use super::{lock, Desk};
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 use crate::store::Store;
 use crate::sync::client::{self, SyncProgress, SyncReport, Transport};
 use crate::sync::view::{self, Conflicts, SyncStatus};
@@ -27,9 +27,7 @@ impl Desk {
         let open = self.current()?;
         let mut store = lock(&open.writer);
         if store.device().is_demo {
-            return Err(CoreError::NotAllowed(
-                "the demo district stays on this computer; open the working store to log in".into(),
-            ));
+            return Err(crate::Refusal::DemoStaysLocal.into());
         }
         client::login(&mut store, net, server_url, username, password, device_name)?;
         // The login gave the store the account's district; pooled readers still hold the

@@ -6,16 +6,30 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// An error as the UI receives it: a stable code to branch on, a message for the official.
+/// An error as the UI receives it: a stable code to branch on, a message for the official
+/// (English where a rule refused: the UI words `refusal` in the official's language).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ApiError {
     pub code: String,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub refusal: Option<crate::Refusal>,
+}
+
+impl ApiError {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError { code: code.into(), message: message.into(), refusal: None }
+    }
 }
 
 impl From<crate::CoreError> for ApiError {
     fn from(e: crate::CoreError) -> Self {
-        ApiError { code: e.code().to_owned(), message: e.to_string() }
+        let refusal = match &e {
+            crate::CoreError::Refused(r) => Some(r.clone()),
+            _ => None,
+        };
+        ApiError { code: e.code().to_owned(), message: e.to_string(), refusal }
     }
 }
 

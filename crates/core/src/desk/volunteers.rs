@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{lock, Desk};
 use crate::error::Result;
+use crate::sync::view::refusal_col;
 use crate::volunteers::assignment::{self, AssignInput, Assignment, Move};
 use crate::volunteers::availability::{self, Slot};
 use crate::volunteers::dispatch::{Pool, Suggestions};
@@ -36,7 +37,11 @@ pub struct RequestDispatch {
 pub struct DispatchRefusal {
     pub at: String,
     pub kind: String,
+    /// In English, as the server sent it; `refusal` is what the UI words.
     pub reason: String,
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<crate::Refusal>,
 }
 
 /// Everything the volunteer forms choose from.
@@ -122,13 +127,18 @@ impl Desk {
         self.read(|store, _| {
             let conn = store.conn();
             let mut stmt = conn.prepare_cached(
-                "SELECT at, kind, ifnull(reason, '') FROM sync_outcomes
+                "SELECT at, kind, ifnull(reason, ''), refusal FROM sync_outcomes
                  WHERE subject = ?1 AND outcome = 'rejected' AND kind LIKE 'assignment.%'
                  ORDER BY acked_at DESC",
             )?;
             let refusals = stmt
                 .query_map([request_id], |r| {
-                    Ok(DispatchRefusal { at: r.get(0)?, kind: r.get(1)?, reason: r.get(2)? })
+                    Ok(DispatchRefusal {
+                        at: r.get(0)?,
+                        kind: r.get(1)?,
+                        reason: r.get(2)?,
+                        refusal: refusal_col(r.get(3)?),
+                    })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(RequestDispatch {
@@ -202,6 +212,6 @@ impl Desk {
 
     /// The weekly availability an official typed ("周一至周五 18:00-21:00"), understood.
     pub fn availability_parse(text: &str) -> Result<Vec<Slot>> {
-        availability::parse_weekly(text).map_err(|e| crate::CoreError::Invalid(e.to_string()))
+        Ok(availability::parse_weekly(text).map_err(crate::Refusal::Availability)?)
     }
 }

@@ -63,6 +63,10 @@ pub struct BulkOutcome {
 pub struct Refused {
     pub id: String,
     pub message: String,
+    /// The rule that said no, for the UI to word (see [`crate::refusal`]).
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<crate::Refusal>,
 }
 
 /// A request whose clock has crossed an escalation threshold: who should hear of it.
@@ -199,7 +203,14 @@ impl Desk {
             for id in ids {
                 match requests::act(ctx, id, step.clone()) {
                     Ok(_) => out.done.push(id.clone()),
-                    Err(e) => out.refused.push(Refused { id: id.clone(), message: e.to_string() }),
+                    Err(e) => out.refused.push(Refused {
+                        id: id.clone(),
+                        message: e.to_string(),
+                        refusal: match e {
+                            crate::CoreError::Refused(r) => Some(r),
+                            _ => None,
+                        },
+                    }),
                 }
             }
             Ok(out)

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::derive;
 use super::refdata::Env;
 use crate::context::Ctx;
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 use crate::sla::Mode;
 use crate::store::Store;
 use crate::write::AuditEntry;
@@ -234,9 +234,11 @@ pub fn today(store: &Store, now: chrono::DateTime<chrono::Utc>) -> Result<NaiveD
 /// Refuses a date too far from today: generating a year of check-ins by a typo helps nobody.
 pub fn check_date(date: NaiveDate, today: NaiveDate) -> Result<()> {
     if (date - today).num_days().abs() > 31 {
-        return Err(CoreError::NotAllowed(format!(
-            "{date} is more than a month from today ({today})"
-        )));
+        return Err(crate::Refusal::CheckinTooFar {
+            date: date.to_string(),
+            today: today.to_string(),
+        }
+        .into());
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use super::triage::{self, Candidate, TriageInput};
 use super::{Action, NewRequest, Priority, Status, Step};
 use crate::context::Ctx;
 use crate::error::{CoreError, Result};
+use crate::refusal::{Refusal, TextField};
 use crate::write::{AuditEntry, Write};
 
 const MAX_TEXT: usize = 4000;
@@ -27,13 +28,13 @@ pub struct Outcome {
     pub duplicates: Vec<String>,
 }
 
-fn text(field: &str, value: &str) -> Result<String> {
+fn text(what: TextField, value: &str) -> Result<String> {
     let t = value.trim();
     if t.is_empty() {
-        return Err(CoreError::NotAllowed(format!("{field} is empty; write a few words")));
+        return Err(Refusal::EmptyText { what }.into());
     }
     if t.chars().count() > MAX_TEXT {
-        return Err(CoreError::NotAllowed(format!("{field} is longer than {MAX_TEXT} characters")));
+        return Err(Refusal::TextTooLong { what, max: MAX_TEXT as u32 }.into());
     }
     Ok(t.to_owned())
 }
@@ -135,7 +136,7 @@ fn area_rid_of(w: &Write<'_>, area_id: &str) -> Result<i64> {
         .optional()?;
     match found {
         Some((rid, level)) if level == "grid" || level == "community" => Ok(rid),
-        Some(_) => Err(CoreError::NotAllowed("hand requests to a grid or a community".into())),
+        Some(_) => Err(Refusal::GridOrCommunity.into()),
         None => Err(CoreError::NotFound(format!("area {area_id}"))),
     }
 }
@@ -143,13 +144,10 @@ fn area_rid_of(w: &Write<'_>, area_id: &str) -> Result<i64> {
 /// Takes a request in: triage proposes a priority with its reasons, likely duplicates are
 /// flagged, and the accept clock starts.
 pub fn create(ctx: &mut Ctx<'_>, mut input: NewRequest) -> Result<Outcome> {
-    let description = text("the description", &input.description)?;
+    let description = text(TextField::Description, &input.description)?;
     let person = match input.new_person.take() {
         Some(p) if input.resident_id.is_some() => {
-            return Err(CoreError::NotAllowed(format!(
-                "choose the resident found or add {}, not both",
-                p.name
-            )))
+            return Err(Refusal::FoundOrNew { name: p.name.clone() }.into())
         }
         Some(p) => {
             let mut draft = crate::residents::ResidentDraft {
@@ -207,7 +205,7 @@ pub fn create(ctx: &mut Ctx<'_>, mut input: NewRequest) -> Result<Outcome> {
         let (priority, override_why) = match input.priority {
             Some(p) if p != proposed => {
                 let why = input.override_reason.as_deref().unwrap_or_default();
-                (p, Some(text("the reason for changing the proposed priority", why)?))
+                (p, Some(text(TextField::PriorityReason, why)?))
             }
             _ => (proposed, None),
         };
@@ -350,13 +348,13 @@ fn find_duplicates(
 pub fn act(ctx: &mut Ctx<'_>, id: &str, step: Step) -> Result<Outcome> {
     let action = step.action();
     let note = match step.text() {
-        Some(t) if action.needs_reason() => Some(text("the reason", t)?),
+        Some(t) if action.needs_reason() => Some(text(TextField::Reason, t)?),
         Some(t) => Some(t.trim().to_owned()),
         None => None,
     };
     ctx.write(|w| {
         let cur = current(w, id)?;
-        let next = lifecycle::next(cur.pos, action).map_err(|e| CoreError::NotAllowed(e.to_string()))?;
+        let next = lifecycle::next(cur.pos, action)?;
         let mut data = json!({ "from": cur.pos.status.as_str(), "to": next.status.as_str() });
         if let Some(n) = &note {
             data["note"] = json!(n);
@@ -365,7 +363,7 @@ pub fn act(ctx: &mut Ctx<'_>, id: &str, step: Step) -> Result<Outcome> {
         let mut assignee = cur.assignee.clone();
         match &step {
             Step::Assign { assignee: who } => {
-                let who = text("the assignee", who)?;
+                let who = text(TextField::Assignee, who)?;
                 data["assignee"] = json!(who);
                 data["previous"] = json!(cur.assignee);
                 assignee = Some(who);
@@ -391,7 +389,7 @@ pub fn act(ctx: &mut Ctx<'_>, id: &str, step: Step) -> Result<Outcome> {
             Step::Transfer { area_id, .. } => {
                 let to = area_rid_of(w, area_id)?;
                 if Some(to) == cur.area_rid {
-                    return Err(CoreError::NotAllowed("the request is already with that area".into()));
+                    return Err(Refusal::SameArea.into());
                 }
                 data["from_area"] = json!(area_id_of(w, cur.area_rid)?);
                 data["to_area"] = json!(area_id);
@@ -459,8 +457,7 @@ pub(crate) fn step_in(
     mut data: Value,
 ) -> Result<(String, Position)> {
     let cur = current(w, id)?;
-    let next =
-        lifecycle::next(cur.pos, action).map_err(|e| CoreError::NotAllowed(e.to_string()))?;
+    let next = lifecycle::next(cur.pos, action)?;
     data["from"] = json!(cur.pos.status.as_str());
     data["to"] = json!(next.status.as_str());
     let assignee = match assignee {
@@ -519,19 +516,16 @@ pub fn set_priority(
     priority: Priority,
     reason: &str,
 ) -> Result<Outcome> {
-    let reason = text("the reason for the new priority", reason)?;
+    let reason = text(TextField::PriorityReason, reason)?;
     ctx.write(|w| {
         let cur = current(w, id)?;
         if cur.pos.status.is_final() {
-            return Err(CoreError::NotAllowed(
-                "a finished request keeps its priority; reopen it first".into(),
-            ));
+            return Err(
+                Refusal::FinishedKeepsPriority { status: cur.pos.status.as_str().into() }.into()
+            );
         }
         if cur.priority == priority {
-            return Err(CoreError::NotAllowed(format!(
-                "the priority is already {}",
-                priority.as_str()
-            )));
+            return Err(Refusal::SamePriority { priority: priority.as_str().into() }.into());
         }
         w.tx().execute(
             "UPDATE requests SET priority = ?2, override_why = ?3, updated_at = ?4 WHERE rid = ?1",
@@ -565,15 +559,15 @@ pub fn set_priority(
 /// both keep their own events, so the kept request's timeline shows the merged one's history.
 pub fn merge(ctx: &mut Ctx<'_>, duplicate: &str, keep: &str) -> Result<Outcome> {
     if duplicate == keep {
-        return Err(CoreError::NotAllowed("a request cannot be merged into itself".into()));
+        return Err(Refusal::MergeIntoItself.into());
     }
     ctx.write(|w| {
         let dup = current(w, duplicate)?;
         let kept = current(w, keep)?;
         if kept.pos.status == Status::Duplicate {
-            return Err(CoreError::NotAllowed("merge into the request the duplicate points to".into()));
+            return Err(Refusal::MergeIntoKept.into());
         }
-        let next = lifecycle::next(dup.pos, Action::MarkDuplicate).map_err(|e| CoreError::NotAllowed(e.to_string()))?;
+        let next = lifecycle::next(dup.pos, Action::MarkDuplicate)?;
         w.tx().execute(
             "UPDATE requests SET status = 'duplicate', paused = 0, merged_into = ?2, updated_at = ?3 WHERE rid = ?1",
             rusqlite::params![dup.rid, keep, w.at_rfc3339()],

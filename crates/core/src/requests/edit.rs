@@ -131,7 +131,7 @@ pub fn set_calendar_day(
             Some((kind, name)) => {
                 let name = name.trim();
                 if name.is_empty() {
-                    return Err(CoreError::NotAllowed("name the day (元旦, 春节调休…)".into()));
+                    return Err(crate::Refusal::NameTheDay.into());
                 }
                 let kind = match kind {
                     DayKind::Holiday => "holiday",

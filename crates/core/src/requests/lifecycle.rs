@@ -189,6 +189,26 @@ pub enum Refusal {
     NotPaused,
 }
 
+impl From<Refusal> for crate::Refusal {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::NotNow { from, action, hint } => crate::Refusal::Step {
+                action: action.as_str().into(),
+                status: from.as_str().into(),
+                hint: hint.into(),
+            },
+            Refusal::Paused => crate::Refusal::Paused,
+            Refusal::NotPaused => crate::Refusal::NotPaused,
+        }
+    }
+}
+
+impl From<Refusal> for crate::CoreError {
+    fn from(r: Refusal) -> Self {
+        crate::CoreError::Refused(r.into())
+    }
+}
+
 /// The position after `action`, or why it is refused. Pure: the commands call it before they
 /// write, and property tests drive it with any sequence of actions.
 pub fn next(at: Position, action: Action) -> Result<Position, Refusal> {

@@ -419,15 +419,18 @@ fn apply_push(
         let subject = serde_json::from_str::<serde_json::Value>(&payload)
             .ok()
             .and_then(|p| p["request_id"].as_str().or_else(|| p["id"].as_str()).map(str::to_owned));
-        let (outcome, reason) = match &r.outcome {
-            Outcome::Applied => ("applied", None),
-            Outcome::Rejected { reason } => ("rejected", Some(reason.as_str())),
+        let (outcome, reason, refusal) = match &r.outcome {
+            Outcome::Applied => ("applied", None, None),
+            Outcome::Rejected { reason, refusal } => {
+                ("rejected", Some(reason.as_str()), refusal.as_ref().map(|r| r.to_json()))
+            }
         };
         tx.prepare_cached(
-            "INSERT OR REPLACE INTO sync_outcomes (op_id, seq, kind, at, outcome, reason, acked_at, subject)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT OR REPLACE INTO sync_outcomes
+                (op_id, seq, kind, at, outcome, reason, refusal, acked_at, subject)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
-        .execute(params![r.op_id, r.seq, kind, at, outcome, reason, now, subject])?;
+        .execute(params![r.op_id, r.seq, kind, at, outcome, reason, refusal, now, subject])?;
         tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?.execute([r.seq])?;
         echoed.extend(
             r.rows

@@ -12,6 +12,7 @@ use super::wire::{
     RawPullResponse, Row,
 };
 use crate::hlc::Hlc;
+use crate::refusal::Refusal;
 
 /// How far ahead of the server a device's clock may run before its stamps are clamped.
 pub const MAX_AHEAD_MS: i64 = 60_000;
@@ -185,22 +186,20 @@ pub fn push(
         let applied = if verified {
             rules::apply(tx, who, &req.site_id, &op, req.seen_version, &mut scopes)
         } else {
-            Err(rules::Apply::Rejected(
-                "the operation's signature does not match: it was changed after the device made it"
-                    .into(),
-            ))
+            Err(rules::Apply::Rejected(Refusal::BadSignature))
         };
         let (outcome, rows, overwritten) = match applied {
             Ok(done) => {
                 tx.release_savepoint()?;
                 (Outcome::Applied, done.echo, done.overwritten)
             }
-            Err(rules::Apply::Rejected(reason)) => {
+            Err(rules::Apply::Rejected(refusal)) => {
                 tx.rollback_to_savepoint()?;
                 tx.release_savepoint()?;
-                tracing::info!(kind = %op.kind, %reason, "operation rejected");
+                tracing::info!(kind = %op.kind, code = %refusal.code(), "operation rejected");
                 let rows = copies(tx, &op.rows)?;
-                (Outcome::Rejected { reason }, rows, Value::Null)
+                let reason = refusal.to_string();
+                (Outcome::Rejected { reason, refusal: Some(refusal) }, rows, Value::Null)
             }
             Err(rules::Apply::Storage(e)) => return Err(e),
         };

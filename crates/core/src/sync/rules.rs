@@ -12,10 +12,11 @@ use super::hub::{HubError, HubTx, Scopes};
 use super::merge::{self, Overwrite};
 use super::wire::{entity, Op, Principal, Row, Stamp};
 use crate::areas::{area_id, Level};
+use crate::refusal::Refusal;
 use crate::requests::lifecycle::{self, Action, Position, Status};
 
 pub(crate) enum Apply {
-    Rejected(String),
+    Rejected(Refusal),
     Storage(HubError),
 }
 
@@ -36,8 +37,12 @@ type R<T> = Result<T, Apply>;
 #[path = "rules_volunteer.rs"]
 mod volunteer;
 
-fn no<T>(reason: impl Into<String>) -> R<T> {
-    Err(Apply::Rejected(reason.into()))
+fn no<T>(refusal: Refusal) -> R<T> {
+    Err(Apply::Rejected(refusal))
+}
+
+fn malformed<T>(detail: impl Into<String>) -> R<T> {
+    no(Refusal::Malformed { detail: detail.into() })
 }
 
 /// The fields of a request that only the lifecycle moves (never last-writer-wins).
@@ -71,7 +76,7 @@ pub(crate) fn apply(
     let prefix = match &who.scope_area {
         Some(a) => match scopes.path(tx, a)? {
             Some(p) => Some(p),
-            None => return no("your area is not known to the server yet; ask the district to sync its roster first"),
+            None => return no(Refusal::AreaNotOnServer),
         },
         None => None,
     };
@@ -101,10 +106,7 @@ pub(crate) fn apply(
             | "category_service.set"
     );
     if reference && !who.role.edits_reference_data() {
-        return no(format!(
-            "only the district sets categories, deadlines, the calendar and the mode ({} cannot)",
-            who.role.as_str()
-        ));
+        return no(Refusal::ReferenceData { role: who.role.as_str().into() });
     }
     for row in &op.rows {
         match row.entity.as_str() {
@@ -118,7 +120,7 @@ pub(crate) fn apply(
             entity::POINTS_ENTRY => volunteer::points_entry(tx, &mut c, row)?,
             e if entity::REFERENCE.contains(&e) => {
                 if !who.role.edits_reference_data() {
-                    return no("reference data is the district's to set");
+                    return no(Refusal::ReferenceData { role: who.role.as_str().into() });
                 }
                 // A reference row is set whole (a policy, a calendar day): the later op wins,
                 // and a removal can be undone by setting it again.
@@ -130,7 +132,7 @@ pub(crate) fn apply(
                     tx.put(row, "", None)?;
                 }
             }
-            other => return no(format!("“{other}” rows cannot be written by a device")),
+            other => return malformed(format!("“{other}” rows cannot be written by a device")),
         }
     }
     Ok(Done { echo: c.echo, overwritten: Value::Array(c.overwritten) })
@@ -148,8 +150,8 @@ fn scope_of(tx: &mut dyn HubTx, c: &mut Ctx<'_>, area: Option<&str>) -> R<String
     match area {
         Some(a) => match c.scopes.path(tx, a)? {
             Some(p) if p.starts_with(&format!("/{}/", c.root)) => Ok(p),
-            Some(_) => no("that area belongs to another district"),
-            None => no(format!("area {a} is not known to the server")),
+            Some(_) => no(Refusal::AreaOtherDistrict),
+            None => no(Refusal::AreaUnknown { area: a.to_string() }),
         },
         None => Ok(c.prefix.clone().unwrap_or_else(|| format!("/{}/", c.root))),
     }
@@ -161,7 +163,7 @@ fn area(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
     }
     let scope = match row.str("parent_id") {
         None if row.id == c.root => format!("/{}/", row.id),
-        None => return no("that district is not yours"),
+        None => return no(Refusal::DistrictNotYours),
         Some(parent) => format!("{}{}/", scope_of(tx, c, Some(parent))?, row.id),
     };
     tx.put(row, &scope, None)?;
@@ -212,7 +214,7 @@ fn resident(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
         if s.row.str("id_number") != Some(k.as_str()) {
             if let Some(other) = tx.find_key(entity::RESIDENT, k)? {
                 if other != row.id && row.stamp("id_number") > s.row.stamp("id_number") {
-                    return no("another resident already has this identity number");
+                    return no(Refusal::IdentityTaken);
                 }
             }
         }
@@ -242,12 +244,12 @@ fn lww_put(
         )?
     };
     if !reference && !within(c, &scope) {
-        return no("that record is outside the area you are granted");
+        return no(Refusal::OutsideGrant);
     }
     let (merged, lost, version) = match &stored {
         Some(s) => {
             if !reference && !within(c, &s.scope) {
-                return no("that record is outside the area you are granted");
+                return no(Refusal::OutsideGrant);
             }
             let (m, lost) = merge::lww(&s.row, row, skip);
             (m, lost, s.row.version)
@@ -321,7 +323,7 @@ fn request(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
     let creates = matches!(kind, "request.create" | "request.bulk_create" | "request.checkins");
     let Some(stored) = stored else {
         if !creates {
-            return no("the server does not know this request");
+            return no(Refusal::RequestUnknown);
         }
         if kind == "request.bulk_create" {
             // A history taken in bulk arrives with its steps: they must be a legal walk of the
@@ -329,7 +331,7 @@ fn request(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
             let walked = c.walks.get(row.id.as_str()).copied().unwrap_or(Some(Position::START));
             match walked {
                 Some(p) if p == position(&row) => {}
-                _ => return no("the request's history does not follow the lifecycle"),
+                _ => return no(Refusal::HistoryNotLifecycle),
             }
         } else {
             // Created as new, whatever later steps the device took before it pushed: those
@@ -369,12 +371,7 @@ fn request(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
         Some(_) if row.id == target => {
             let mut pos = pos;
             for action in steps {
-                let next = lifecycle::next(pos, action).map_err(|e| {
-                    Apply::Rejected(format!(
-                        "{e} (on the server, where it is {})",
-                        pos.status.as_str()
-                    ))
-                })?;
+                let next = lifecycle::next(pos, action).map_err(|e| Apply::Rejected(e.into()))?;
                 pos = next;
                 set(&mut merged, "status", json!(next.status.as_str()));
                 set(&mut merged, "round", json!(next.round));
@@ -404,14 +401,14 @@ fn request(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
         }
         _ if kind == "request.merge" && row.id == target => {
             let next = lifecycle::next(pos, Action::MarkDuplicate)
-                .map_err(|e| Apply::Rejected(e.to_string()))?;
+                .map_err(|e| Apply::Rejected(e.into()))?;
             let into = change["into"].as_str().unwrap_or_default().to_owned();
             match tx.get(entity::REQUEST, &into)? {
                 Some(k) if k.row.str("status") == Some("duplicate") => {
-                    return no("merge into the request the duplicate points to");
+                    return no(Refusal::MergeIntoKept);
                 }
                 Some(_) => {}
-                None => return no("the request to keep is not on the server"),
+                None => return no(Refusal::MergeTargetMissing),
             }
             set(&mut merged, "status", json!("duplicate"));
             set(&mut merged, "paused", json!(false));
@@ -430,17 +427,14 @@ fn request(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
         }
         _ if kind == "request.set_priority" => {
             if pos.status.is_final() {
-                return no(format!(
-                    "the request was {} on the server; a finished request keeps its priority",
-                    pos.status.as_str()
-                ));
+                return no(Refusal::FinishedKeepsPriority { status: pos.status.as_str().into() });
             }
         }
-        _ => return no(format!("“{kind}” cannot change a request")),
+        _ => return malformed(format!("“{kind}” cannot change a request")),
     }
     let scope_before = stored.scope.clone();
     if !within(c, &scope_before) {
-        return no("that request is outside the area you are granted");
+        return no(Refusal::OutsideGrant);
     }
     // Ordinary fields (priority, notes…) merge by last writer wins; the lifecycle's are set
     // above and never taken from the device's copy.
@@ -496,9 +490,11 @@ fn event(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
     if tx.get(entity::REQUEST_EVENT, &row.id)?.is_some() {
         return Ok(());
     }
-    let Some(request_id) = row.str("request_id") else { return no("an event without its request") };
+    let Some(request_id) = row.str("request_id") else {
+        return malformed("an event without its request");
+    };
     let Some(req) = tx.get(entity::REQUEST, request_id)? else {
-        return no("an event of a request the server does not know");
+        return no(Refusal::RequestUnknown);
     };
     let mut row = row.clone();
     if row.str("kind") == Some("created")

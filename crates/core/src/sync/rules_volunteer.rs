@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{lww_put, no, scope_of, within, Apply, Ctx, R};
+use super::{lww_put, malformed, no, scope_of, within, Apply, Ctx, R};
+use crate::refusal::Refusal;
 use crate::sync::hub::HubTx;
 use crate::sync::merge;
 use crate::sync::wire::{entity, Row};
@@ -114,7 +115,7 @@ pub(super) fn volunteer(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()>
 pub(super) fn assignment(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
     let kind = c.op.kind.clone();
     let Some(vol_id) = row.str("volunteer_id").map(str::to_owned) else {
-        return no("an assignment without its volunteer");
+        return malformed("an assignment without its volunteer");
     };
     let Some(stored) = tx.get(entity::ASSIGNMENT, &row.id)? else {
         if kind.starts_with("request.") {
@@ -126,7 +127,7 @@ pub(super) fn assignment(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()
             return Ok(());
         }
         if kind != "assignment.make" {
-            return no("the server does not know this assignment (its dispatch was refused)");
+            return no(Refusal::AssignmentUnknown);
         }
         return make(tx, c, row, &vol_id);
     };
@@ -147,7 +148,7 @@ pub(super) fn assignment(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()
     };
     if kind == "assignment.confirm" {
         if from != AssignmentStatus::Done {
-            return no(format!("the task is {} on the server, not done", from.as_str()));
+            return no(Refusal::TaskNotDone { status: from.as_str().into() });
         }
         if stored.row.str("confirmed_by").is_none() {
             for f in ["confirmed_by", "confirmed_at"] {
@@ -160,10 +161,10 @@ pub(super) fn assignment(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()
             None if kind.starts_with("request.") => Some(Move::Cancel),
             None => None,
         };
-        let Some(m) = m else { return no(format!("“{kind}” cannot change an assignment")) };
-        let to = assignment::next(from, m).map_err(|e| {
-            Apply::Rejected(format!("{e} (on the server the assignment is {})", from.as_str()))
-        })?;
+        let Some(m) = m else {
+            return malformed(format!("“{kind}” cannot change an assignment"));
+        };
+        let to = assignment::next(from, m).map_err(Apply::Rejected)?;
         set(&mut merged, "status", json!(to.as_str()));
         // The row is read when the laptop pushes: if the task has ended there since (done
         // after this accept), its window is the end's, not one this move would hold.
@@ -189,9 +190,7 @@ pub(super) fn assignment(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()
                 let others: Vec<(i64, i64, bool)> =
                     st.bookings.iter().filter(|(id, _)| **id != row.id).map(|(_, b)| *b).collect();
                 if let Some(why) = assignment::clash_refusal(&others, window) {
-                    return no(format!(
-                        "{why}: the task would run into it from now (decided on the server)"
-                    ));
+                    return no(assignment::from_now(why));
                 }
             }
             st.bookings.insert(row.id.clone(), window);
@@ -210,7 +209,7 @@ pub(super) fn assignment(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()
     // offline earlier), and the row would say "started" while the bookings say it ended.
     let scope = scope_of(tx, c, out.str("area"))?;
     if !within(c, &scope) || !within(c, &stored.scope) {
-        return no("that assignment is outside the area you are granted");
+        return no(Refusal::OutsideGrant);
     }
     tx.put(&out, &scope, None)?;
     if out.fields != row.fields {
@@ -223,10 +222,10 @@ pub(super) fn assignment(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()
 /// booking any laptop made that reached the server first.
 fn make(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row, vol_id: &str) -> R<()> {
     let Some(vol) = tx.get(entity::VOLUNTEER, vol_id)? else {
-        return no("the volunteer is not on the server yet; sync the laptop that added them");
+        return no(Refusal::VolunteerNotOnServer);
     };
     if vol.row.deleted {
-        return no("the volunteer was removed");
+        return no(Refusal::VolunteerRemoved);
     }
     let capacity = vol.row.fields.get("capacity").and_then(Value::as_u64).unwrap_or(1) as u32;
     let health = vol.row.str("health").and_then(Health::parse).unwrap_or(Health::Well);
@@ -236,7 +235,7 @@ fn make(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row, vol_id: &str) -> R<()> {
     let mut st = state(tx, vol_id)?;
     let booked: Vec<(i64, i64, bool)> = st.bookings.values().copied().collect();
     if let Some(why) = assignment::refusal(capacity, health, active, &booked, window) {
-        return no(format!("{why} (decided on the server)"));
+        return no(why);
     }
     // One volunteer at a time per request, as on the device: two laptops sending each their
     // volunteer to the same request offline would leave the first one booked (holding their
@@ -249,7 +248,7 @@ fn make(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row, vol_id: &str) -> R<()> {
             None => false,
         };
         if busy {
-            return no("a volunteer is already on this request (sent from another laptop first); record how it went or release them first (decided on the server)");
+            return no(Refusal::RequestHasVolunteer);
         }
     }
     let mut r = row.clone();
@@ -293,10 +292,10 @@ pub(super) fn points_entry(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<
         return Ok(());
     }
     let Some(vol_id) = row.str("volunteer_id").map(str::to_owned) else {
-        return no("a points entry without its volunteer");
+        return malformed("a points entry without its volunteer");
     };
     let Some(vol) = tx.get(entity::VOLUNTEER, &vol_id)? else {
-        return no("the volunteer is not on the server yet");
+        return no(Refusal::VolunteerNotOnServer);
     };
     let amount = int(row, "amount");
     let day = row.str("day").unwrap_or_default().to_owned();
@@ -305,18 +304,16 @@ pub(super) fn points_entry(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<
     match row.str("kind") {
         Some("earn") => {
             if c.op.kind != "assignment.confirm" {
-                return no(
-                    "points are earned only for service an official or the callback confirmed",
-                );
+                return no(Refusal::PointsOnlyForConfirmed);
             }
             let task = row.str("assignment_id").unwrap_or_default();
             let Some(a) = tx.get(entity::ASSIGNMENT, task)? else {
-                return no("points for a task the server does not know");
+                return no(Refusal::PointsTaskUnknown);
             };
             if a.row.str("confirmed_by").is_none()
                 || a.row.str("volunteer_id") != Some(vol_id.as_str())
             {
-                return no("points for a task not confirmed on the server");
+                return no(Refusal::PointsTaskUnconfirmed);
             }
             let category = match a.row.str("request_id") {
                 Some(r) => tx
@@ -358,21 +355,18 @@ pub(super) fn points_entry(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<
         }
         Some(k @ ("redeem" | "correct")) => {
             if k == "redeem" && amount >= 0 {
-                return no("a redemption takes points");
+                return malformed("a redemption takes points");
             }
             if st.balance + amount < 0 {
-                return no(format!(
-                    "the balance on the server is {} points; {} cannot be taken (spent on another laptop first?)",
-                    st.balance, -amount
-                ));
+                return no(Refusal::BalanceTooLow { balance: st.balance, amount: -amount });
             }
             st.balance += amount;
         }
-        _ => return no("an unknown kind of points entry"),
+        _ => return malformed("an unknown kind of points entry"),
     }
     let scope = vol.scope.clone();
     if !super::within(c, &scope) {
-        return no("that volunteer is outside the area you are granted");
+        return no(Refusal::OutsideGrant);
     }
     tx.put(&stored, &scope, None)?;
     save(tx, c, &vol_id, &scope, st)

@@ -176,11 +176,8 @@ fn one_volunteer_booked_offline_on_two_laptops_stands_once_and_the_other_laptop_
     assert_eq!(panel.refusals.len(), 1);
     let why = &panel.refusals[0];
     assert_eq!(why.kind, "assignment.make");
-    assert!(
-        why.reason.contains("limit") && why.reason.contains("on the server"),
-        "the reason names the booking limit: {}",
-        why.reason
-    );
+    assert_eq!(why.refusal, Some(crate::Refusal::AtCapacity { active: 1 }), "the limit, as a code");
+    assert!(why.reason.contains("limit"), "the reason names the booking limit: {}", why.reason);
     let back = b.request_detail(&reqs[1]).expect("detail");
     assert_eq!((back.status, back.round, back.assignee), (Status::Accepted, 1, None));
     assert!(
@@ -233,7 +230,7 @@ fn redemptions_offline_on_two_laptops_never_overdraw_the_balance() {
     let why = refused(&b.store);
     assert_eq!(why.len(), 1);
     assert_eq!(why[0].0, "points.redeem");
-    assert!(why[0].1.contains("balance on the server is 5"), "{}", why[0].1);
+    assert!(why[0].1.contains("balance is 5 points"), "{}", why[0].1);
     assert_eq!(balances_agree(&server, &vol, &[&a, &b]), 5);
     let redeemed = on_server(&server, entity::POINTS_ENTRY)
         .iter()
@@ -367,8 +364,8 @@ fn a_no_show_and_a_done_for_one_task_on_two_laptops_end_as_the_first_to_arrive()
         if no_show_first {
             // The done and the confirmation that followed it.
             assert_eq!(why.len(), 2, "{why:?}");
-            assert!(why[0].1.contains("no_show"), "the reason says what the server has: {why:?}");
-            assert!(why[1].1.contains("not done"), "{why:?}");
+            assert!(why[0].1.contains("already ended"), "the task ended on the server: {why:?}");
+            assert!(why[1].1.contains("no_show, not done"), "{why:?}");
         } else {
             assert_eq!(why.len(), 1, "{why:?}");
             assert!(why[0].1.contains("already ended"), "{why:?}");

@@ -113,7 +113,16 @@ pub struct RejectionView {
     /// The record the op was about (the request's first words, the resident's name), if any.
     pub label: String,
     pub at: String,
+    /// In English, as the server sent it; `refusal` is what the UI words.
     pub reason: String,
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<crate::Refusal>,
+}
+
+/// A stored refusal (`sync_outcomes.refusal`), `None` when absent or from a newer version.
+pub fn refusal_col(text: Option<String>) -> Option<crate::Refusal> {
+    text.as_deref().and_then(crate::Refusal::from_json)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -180,7 +189,7 @@ pub fn conflicts(store: &Store) -> Result<Conflicts> {
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut stmt = conn.prepare(
-        "SELECT o.op_id, o.kind, o.at, ifnull(o.reason, ''),
+        "SELECT o.op_id, o.kind, o.at, ifnull(o.reason, ''), o.refusal,
                 coalesce((SELECT substr(description, 1, 40) FROM requests WHERE id = o.subject),
                          (SELECT name FROM residents WHERE id = o.subject), '')
          FROM sync_outcomes o WHERE o.outcome = 'rejected' AND o.seen = 0 ORDER BY o.seq DESC LIMIT 500",
@@ -192,7 +201,8 @@ pub fn conflicts(store: &Store) -> Result<Conflicts> {
                 kind: r.get(1)?,
                 at: r.get(2)?,
                 reason: r.get(3)?,
-                label: r.get(4)?,
+                refusal: refusal_col(r.get(4)?),
+                label: r.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -253,11 +263,7 @@ pub fn reapply(ctx: &mut Ctx<'_>, id: &str) -> Result<()> {
                 "再次应用被覆盖的修改 (applied again after a sync conflict)",
             )?;
         }
-        _ => {
-            return Err(CoreError::NotAllowed(format!(
-                "“{field}” cannot be set again from here; change it on the record itself"
-            )))
-        }
+        _ => return Err(crate::Refusal::CannotReapply { field: field.to_string() }.into()),
     }
     ctx.store
         .conn()

@@ -161,13 +161,22 @@ pub struct PushRequest {
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Applied,
     /// The server said no (a rule, the user's rights); the device undoes the op and shows why.
     Rejected {
+        /// In English, for devices that do not know `refusal`'s code and for logs.
         reason: String,
+        /// Read leniently: a code from a newer server is `None`, not a failed push.
+        #[serde(
+            default,
+            deserialize_with = "crate::refusal::lenient",
+            skip_serializing_if = "Option::is_none"
+        )]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+        refusal: Option<crate::Refusal>,
     },
 }
 

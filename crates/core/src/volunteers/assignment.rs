@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use crate::context::Ctx;
 use crate::error::{CoreError, Result};
+use crate::refusal::Refusal;
 use crate::requests::commands::{position_of, step_in};
 use crate::requests::{Action, Status};
 use crate::write::{AuditEntry, Write};
@@ -124,27 +125,24 @@ impl Move {
 
 /// Where a move leads, or what to do instead. Pure: commands, the server and property tests
 /// all ask it.
-pub fn next(
-    from: AssignmentStatus,
-    m: Move,
-) -> std::result::Result<AssignmentStatus, &'static str> {
+pub fn next(from: AssignmentStatus, m: Move) -> std::result::Result<AssignmentStatus, Refusal> {
     use AssignmentStatus::*;
     match (m, from) {
         (Move::Accept, Proposed) => Ok(Accepted),
-        (Move::Accept, _) => Err("only a proposed assignment can be accepted"),
+        (Move::Accept, _) => Err(Refusal::OnlyProposedAccepts),
         (Move::Decline, Proposed | Accepted) => Ok(Declined),
-        (Move::Decline, _) => Err("a volunteer can decline only before starting"),
+        (Move::Decline, _) => Err(Refusal::DeclineBeforeStart),
         (Move::Start, Proposed | Accepted) => Ok(Started),
-        (Move::Start, _) => Err("only a volunteer not yet started can start"),
+        (Move::Start, _) => Err(Refusal::AlreadyStarted),
         (Move::Done, Proposed | Accepted | Started) => Ok(Done),
-        (Move::Done, _) => Err("this assignment has already ended"),
+        (Move::Done, _) => Err(Refusal::TaskEnded),
         (Move::NoShow, Proposed | Accepted) => Ok(NoShow),
-        (Move::NoShow, Started) => Err("the volunteer started; record done or release instead"),
-        (Move::NoShow, _) => Err("this assignment has already ended"),
+        (Move::NoShow, Started) => Err(Refusal::StartedNoShow),
+        (Move::NoShow, _) => Err(Refusal::TaskEnded),
         (Move::Release, Proposed | Accepted | Started) => Ok(Released),
-        (Move::Release, _) => Err("this assignment has already ended"),
+        (Move::Release, _) => Err(Refusal::TaskEnded),
         (Move::Cancel, s) if s.is_active() => Ok(Cancelled),
-        (Move::Cancel, _) => Err("this assignment has already ended"),
+        (Move::Cancel, _) => Err(Refusal::TaskEnded),
     }
 }
 
@@ -205,32 +203,37 @@ pub fn refusal(
     active: bool,
     booked: &[(i64, i64, bool)],
     window: (i64, i64, bool),
-) -> Option<String> {
+) -> Option<Refusal> {
     if !active {
-        return Some("the volunteer is marked inactive".into());
+        return Some(Refusal::VolunteerInactive);
     }
     if health != super::Health::Well {
-        return Some(format!("the volunteer is {} and cannot be sent", health.as_str()));
+        return Some(Refusal::VolunteerUnwell { health: health.as_str().into() });
     }
     if booked.len() as u32 >= capacity {
-        return Some(format!(
-            "the volunteer already has {} task(s) at once, their limit",
-            booked.len()
-        ));
+        return Some(Refusal::AtCapacity { active: booked.len() as u32 });
     }
     clash_refusal(booked, window)
 }
 
 /// Why `window` cannot be held beside the volunteer's other bookings, if it cannot: a new
 /// assignment, or a task "from now" whose window moves to when it was accepted or started.
-pub fn clash_refusal(booked: &[(i64, i64, bool)], window: (i64, i64, bool)) -> Option<String> {
+pub fn clash_refusal(booked: &[(i64, i64, bool)], window: (i64, i64, bool)) -> Option<Refusal> {
     let b = booked.iter().find(|b| clash(**b, window))?;
     let fmt = |ms: i64| {
         chrono::DateTime::from_timestamp_millis(ms)
             .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).format("%m-%d %H:%M").to_string())
             .unwrap_or_default()
     };
-    Some(format!("the volunteer is already booked {}–{} (Asia/Shanghai)", fmt(b.0), fmt(b.1)))
+    Some(Refusal::Booked { from: fmt(b.0), to: fmt(b.1) })
+}
+
+/// A clash found when a task "from now" moves its window to its acceptance.
+pub fn from_now(r: Refusal) -> Refusal {
+    match r {
+        Refusal::Booked { from, to } => Refusal::BookedFromNow { from, to },
+        other => other,
+    }
 }
 
 struct Loaded {
@@ -314,10 +317,7 @@ pub fn assign(ctx: &mut Ctx<'_>, input: AssignInput) -> Result<Assignment> {
             |r| r.get(0),
         )?;
         if active_here > 0 {
-            return Err(CoreError::NotAllowed(
-                "a volunteer is already on this request; record how it went or release them first"
-                    .into(),
-            ));
+            return Err(Refusal::RequestHasVolunteer.into());
         }
         let now = w.at().timestamp_millis();
         let minutes = super::refdata::service_of(w.tx(), &category)?.task_minutes;
@@ -327,7 +327,7 @@ pub fn assign(ctx: &mut Ctx<'_>, input: AssignInput) -> Result<Assignment> {
         };
         let booked = bookings(w.tx(), &vol.id, "")?;
         if let Some(why) = refusal(vol.capacity, vol.health, vol.active, &booked, window) {
-            return Err(CoreError::NotAllowed(why));
+            return Err(why.into());
         }
         let mut steps = Vec::new();
         let mut events = Vec::new();
@@ -397,7 +397,7 @@ pub fn record(ctx: &mut Ctx<'_>, id: &str, m: Move, note: Option<String>) -> Res
     }
     ctx.write(|w| {
         let a = load(w, id)?;
-        let to = next(a.status, m).map_err(|e| CoreError::NotAllowed(e.into()))?;
+        let to = next(a.status, m)?;
         let now = w.at().timestamp_millis();
         let at = w.at_rfc3339();
         let request = position_of(w, &a.request_id)?;
@@ -441,9 +441,7 @@ pub fn record(ctx: &mut Ctx<'_>, id: &str, m: Move, note: Option<String>) -> Res
         if window != a.window && to.is_active() {
             let others = bookings(w.tx(), &a.volunteer_id, id)?;
             if let Some(why) = clash_refusal(&others, (window.0, window.1, a.planned)) {
-                return Err(CoreError::NotAllowed(format!(
-                    "{why}: the task would run into it from now; release one of them first"
-                )));
+                return Err(from_now(why).into());
             }
         }
         let ended = !to.is_active() && to != AssignmentStatus::Done;
@@ -522,10 +520,10 @@ pub(crate) fn confirm_in(w: &mut Write<'_>, id: &str, by: &str) -> Result<Option
         .optional()?
         .ok_or_else(|| CoreError::NotFound(format!("assignment {id}")))?;
     if status != "done" {
-        return Err(CoreError::NotAllowed("only a task recorded as done can be confirmed".into()));
+        return Err(Refusal::TaskNotDone { status }.into());
     }
     if confirmed.is_some() {
-        return Err(CoreError::NotAllowed("this task is already confirmed".into()));
+        return Err(Refusal::TaskAlreadyConfirmed.into());
     }
     let at = w.at_rfc3339();
     w.tx()

@@ -81,7 +81,10 @@ pub enum Now {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why availability text or slots were refused; crosses to the UI inside
+/// [`crate::Refusal::Availability`], tagged by `problem`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, TS)]
+#[serde(tag = "problem", rename_all = "snake_case")]
 pub enum AvailabilityError {
     #[error("day {day} is not a day of the week: use 1 (Monday) to 7 (Sunday)")]
     BadDay { day: u8 },

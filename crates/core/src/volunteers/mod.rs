@@ -129,9 +129,8 @@ pub(crate) fn validate(
         return Err(CoreError::Invalid("how many tasks at once must be between 1 and 20".into()));
     }
     d.skills = refdata::check_skills(conn, std::mem::take(&mut d.skills))?;
-    d.availability = std::mem::take(&mut d.availability)
-        .normalised()
-        .map_err(|e| CoreError::Invalid(format!("availability: {e}")))?;
+    d.availability =
+        std::mem::take(&mut d.availability).normalised().map_err(crate::Refusal::Availability)?;
     d.vehicle = blank_none(d.vehicle.take());
     d.notes = blank_none(d.notes.take());
     Ok(())

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::context::Ctx;
 use crate::error::{CoreError, Result};
+use crate::refusal::Refusal;
 use crate::write::{AuditEntry, Write};
 
 pub(crate) const ENTITY: &str = "points_entry";
@@ -254,16 +255,12 @@ pub fn redeem(
             .optional()?;
         match shop {
             Some(true) => {}
-            Some(false) => {
-                return Err(CoreError::NotAllowed("that shop no longer takes points".into()))
-            }
+            Some(false) => return Err(Refusal::ShopClosed.into()),
             None => return Err(CoreError::NotFound("that shop is not on the partner list".into())),
         }
         let have = balance_in(w.tx(), volunteer_id)?;
         if have < i64::from(amount) {
-            return Err(CoreError::NotAllowed(format!(
-                "the balance is {have} points; {amount} cannot be redeemed"
-            )));
+            return Err(Refusal::BalanceTooLow { balance: have, amount: amount.into() }.into());
         }
         let id = uuid::Uuid::now_v7().to_string();
         let voucher = voucher_code();
@@ -308,9 +305,7 @@ pub fn correct(ctx: &mut Ctx<'_>, volunteer_id: &str, amount: i64, reason: &str)
             .ok_or_else(|| CoreError::NotFound(format!("volunteer {volunteer_id}")))?;
         let have = balance_in(w.tx(), volunteer_id)?;
         if have + amount < 0 {
-            return Err(CoreError::NotAllowed(format!(
-                "the balance is {have} points; a correction cannot take it below zero"
-            )));
+            return Err(Refusal::BalanceTooLow { balance: have, amount: -amount }.into());
         }
         let id = uuid::Uuid::now_v7().to_string();
         let day = local_day(tz(w.tx())?, w.at());

@@ -185,7 +185,7 @@ fn dispatch_assigns_a_new_request_in_one_step_and_capacity_holds() {
     assert_eq!(w.status(&first).0, Status::Assigned, "accepted and assigned at once");
     let second = w.request("medicine");
     let err = w.assign(&second, &vol, None).expect_err("over capacity");
-    assert!(matches!(err, CoreError::NotAllowed(_)));
+    assert!(matches!(err, CoreError::Refused(crate::Refusal::AtCapacity { active: 1 })), "{err}");
     assert!(err.to_string().contains("limit"), "{err}");
     assert_eq!(w.status(&second).0, Status::New, "a refused dispatch writes nothing");
     let detail = super::get(&w.store, &vol).expect("read").expect("volunteer");
@@ -451,7 +451,15 @@ fn dated_exceptions_are_kept_checked_and_rank_the_volunteer_away() {
         VolunteerPatch { availability: Some(bad), ..Default::default() },
     )
     .expect_err("reversed dates");
-    assert!(err.to_string().contains("availability"), "{err}");
+    assert!(
+        matches!(
+            err,
+            CoreError::Refused(crate::Refusal::Availability(
+                super::availability::AvailabilityError::ReversedDates { .. }
+            ))
+        ),
+        "{err}"
+    );
     let req = w.request("medicine");
     let pool = super::dispatch::Pool::load(&w.store).expect("pool");
     let s = pool.suggest(&w.store, &req, w.clock.now().timestamp_millis(), None, 5).expect("rank");

@@ -151,6 +151,8 @@ pub struct LogEntry {
     pub received_ms: i64,
     /// `applied` or `rejected`.
     pub outcome: String,
+    /// A rejection's refusal as JSON (`Refusal::to_json`), or its English reason when it came
+    /// without a code.
     pub reason: Option<String>,
     pub overwritten: String,
     /// The op as the server applied it (stamps clamped), JSON.
@@ -163,7 +165,11 @@ impl LogEntry {
     pub(crate) fn new(district: &str, rec: &OpRecord<'_>, prev_hash: &str) -> LogEntry {
         let (outcome, reason) = match rec.outcome {
             Outcome::Applied => ("applied", None),
-            Outcome::Rejected { reason } => ("rejected", Some(reason.clone())),
+            // The refusal's code and values when there is one (the English is rebuilt from
+            // them), so an op sent again gets the same worded answer.
+            Outcome::Rejected { reason, refusal } => {
+                ("rejected", Some(refusal.as_ref().map_or_else(|| reason.clone(), |r| r.to_json())))
+            }
         };
         let mut e = LogEntry {
             district: district.to_owned(),
@@ -218,7 +224,13 @@ impl LogEntry {
     pub(crate) fn logged_outcome(outcome: &str, reason: Option<String>) -> Outcome {
         match outcome {
             "applied" => Outcome::Applied,
-            _ => Outcome::Rejected { reason: reason.unwrap_or_default() },
+            _ => {
+                let reason = reason.unwrap_or_default();
+                match jiayuan_core::Refusal::from_json(&reason) {
+                    Some(r) => Outcome::Rejected { reason: r.to_string(), refusal: Some(r) },
+                    None => Outcome::Rejected { reason, refusal: None },
+                }
+            }
         }
     }
 }

@@ -261,13 +261,18 @@ fn an_op_changed_after_signing_is_rejected_and_not_applied(b: Backend) {
         vec![resident("r-forged", "赵六", "110101198001010022", "13800000022", d.stamp())],
     );
     forged.mac = jiayuan_core::sync::wire::op_mac("a secret the server never gave", &forged);
-    let r = d.push(vec![area, tampered, forged]).unwrap();
+    let r = d.push(vec![area, tampered.clone(), forged]).unwrap();
     assert_eq!(r.results[0].outcome, Outcome::Applied);
+    // Sent again (the device never heard the answer): the same refusal, code and all, from the
+    // op log.
+    let again = d.push(vec![tampered]).unwrap();
+    assert_eq!(again.results[0].outcome, r.results[1].outcome);
     for res in &r.results[1..] {
-        let Outcome::Rejected { reason } = &res.outcome else {
+        let Outcome::Rejected { reason, refusal } = &res.outcome else {
             panic!("op {} must be rejected: {res:?}", res.seq)
         };
         assert!(reason.contains("signature"), "{reason}");
+        assert_eq!(refusal, &Some(jiayuan_core::Refusal::BadSignature));
     }
     let (rows, _) = ts.pull_all(&d, 100);
     assert!(

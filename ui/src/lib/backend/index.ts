@@ -1,6 +1,7 @@
 // The one door to the desktop shell: a typed wrapper per Tauri command. Nothing outside
 // lib/backend imports @tauri-apps/*, so the commands' names and argument keys live here only.
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { refusalOr } from '../refusal';
 import type {
   ApiError,
   AreaOption,
@@ -14,6 +15,7 @@ import type {
   Priority,
   QueueFilter,
   QueuePage,
+  Refusal,
   RequestDetail,
   Step,
   TriagePreview,
@@ -64,10 +66,14 @@ export type * from './bindings';
 export { onFileDrop } from './drop';
 export { onSyncProgress, onSyncStatus } from './events';
 
-/** Turns whatever a rejected invoke carries into the ApiError every command promises. */
+/** Turns whatever a rejected invoke carries into the ApiError every command promises. A rule's
+ *  refusal comes worded in the official's language (its English message is the fallback). */
 export function toApiError(e: unknown): ApiError {
   if (typeof e === 'object' && e !== null && 'code' in e && 'message' in e) {
-    const { code, message } = e as { code: unknown; message: unknown };
+    const { code, message, refusal } = e as { code: unknown; message: unknown; refusal?: Refusal };
+    if (refusal && typeof refusal === 'object') {
+      return { code: String(code), message: refusalOr(refusal, String(message)), refusal };
+    }
     return { code: String(code), message: String(message) };
   }
   if (typeof e === 'string') return { code: 'internal', message: e };
