@@ -34,6 +34,23 @@ fn data_dir() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("jiayuan-app-test").tempdir().expect("a temporary folder")
 }
 
+/// A window on the demo district, once the demo is built.
+fn demo_window(data_dir: &Path) -> App {
+    let app = App::start(data_dir);
+    app.click_id("welcome-demo");
+    app.wait_for_demo();
+    app
+}
+
+/// The intake form opened from the queue, a medicine request described in it (not saved).
+fn intake_medicine(app: &App, description: &str) {
+    app.click_id("new-request");
+    app.wait(&App::id("intake"));
+    app.click(&app.wait(&format!("{} option[value=medicine]", App::id("intake-category"))));
+    let text = app.wait(&App::id("intake-description"));
+    app.type_into(&text, description);
+}
+
 #[test]
 #[ignore = "opens the real window: `cargo xtask test` runs it under Xvfb"]
 fn a_roster_imported_through_the_wizard_is_found_by_name() {
@@ -84,9 +101,7 @@ fn a_roster_imported_through_the_wizard_is_found_by_name() {
 #[ignore = "opens the real window: `cargo xtask test` runs it under Xvfb"]
 fn the_demo_district_fills_the_table_and_says_it_is_a_demo() {
     let dir = data_dir();
-    let app = App::start(dir.path());
-    app.click_id("welcome-demo");
-    app.wait_for_demo();
+    let app = demo_window(dir.path());
     app.wait_until(&App::id("status-store"), |t| !t.is_empty());
     // Let the dashboard's figures and charts settle before the picture.
     std::thread::sleep(Duration::from_millis(700));
@@ -107,20 +122,14 @@ fn the_demo_district_fills_the_table_and_says_it_is_a_demo() {
 #[ignore = "opens the real window: `cargo xtask test` runs it under Xvfb"]
 fn a_request_is_taken_in_with_triage_and_accepted() {
     let dir = data_dir();
-    let app = App::start(dir.path());
-    app.click_id("welcome-demo");
-    app.wait_for_demo();
+    let app = demo_window(dir.path());
     app.click_id("nav-requests");
     app.wait(&App::id("queue-row"));
     assert!(app.all(&App::id("queue-row")).len() > 10, "the demo month leaves open work");
     std::thread::sleep(Duration::from_millis(400));
     screenshot(&app, "requests-queue.png");
 
-    app.click_id("new-request");
-    app.wait(&App::id("intake"));
-    app.click(&app.wait(&format!("{} option[value=medicine]", App::id("intake-category"))));
-    let text = app.wait(&App::id("intake-description"));
-    app.type_into(&text, "楼上独居老人胸口痛，喘不上气");
+    intake_medicine(&app, "楼上独居老人胸口痛，喘不上气");
     app.wait_until(&App::id("intake-proposed"), |t| t.trim() == "紧急");
     // Retried: the triage preview's toast or a re-render can cover the button for a moment
     // (WebDriver answers "element click intercepted").
@@ -137,16 +146,10 @@ fn a_request_is_taken_in_with_triage_and_accepted() {
 #[ignore = "opens the real window: `cargo xtask test` runs it under Xvfb"]
 fn a_volunteer_is_sent_and_the_request_completed_end_to_end() {
     let dir = data_dir();
-    let app = App::start(dir.path());
-    app.click_id("welcome-demo");
-    app.wait_for_demo();
+    let app = demo_window(dir.path());
     app.click_id("nav-requests");
     app.wait(&App::id("queue-row"));
-    app.click_id("new-request");
-    app.wait(&App::id("intake"));
-    app.click(&app.wait(&format!("{} option[value=medicine]", App::id("intake-category"))));
-    let text = app.wait(&App::id("intake-description"));
-    app.type_into(&text, "父亲的降压药吃完了，需要有人代配药送上门");
+    intake_medicine(&app, "父亲的降压药吃完了，需要有人代配药送上门");
     app.click_css(&format!("{}:not([disabled])", App::id("intake-save")));
     app.wait_until(&App::id("request-status"), |t| t.contains("待签收"));
 

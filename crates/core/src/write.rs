@@ -61,6 +61,22 @@ pub struct AuditEntry {
     pub subjects: Vec<String>,
 }
 
+impl AuditEntry {
+    /// An entry about one record, for the operation `op_id` that carries the change: the
+    /// record is also the subject its history is found by. `before`, `after` and `batch_id`
+    /// are the caller's to add.
+    pub fn about(action: &str, entity: &str, id: &str, op_id: String) -> AuditEntry {
+        AuditEntry {
+            action: action.to_owned(),
+            entity: entity.to_owned(),
+            entity_ids: vec![id.to_owned()],
+            op_id: Some(op_id),
+            subjects: vec![id.to_owned()],
+            ..AuditEntry::default()
+        }
+    }
+}
+
 pub(crate) fn run<T>(
     store: &mut Store,
     clock: &dyn Clock,

@@ -9,17 +9,20 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use jiayuan_core::desk::volunteers::DispatchQuery;
-use jiayuan_core::desk::work::PreviewRequest;
+use jiayuan_core::desk::volunteers::{DispatchQuery, RequestDispatch, VolunteerDetail};
+use jiayuan_core::desk::work::{PreviewRequest, QueuePage};
 use jiayuan_core::desk::*;
 use jiayuan_core::requests::queue::QueueFilter;
+use jiayuan_core::requests::read::RequestDetail;
 use jiayuan_core::requests::{
     Channel, NewPerson, NewRequest, Priority, Satisfaction, Status, Step,
 };
+use jiayuan_core::sync::client::SyncReport;
 use jiayuan_core::sync::memhub::MemServer;
 use jiayuan_core::sync::Role;
-use jiayuan_core::volunteers::assignment::{AssignInput, Move};
+use jiayuan_core::volunteers::assignment::{AssignInput, Assignment, Move};
 use jiayuan_core::volunteers::availability::Availability;
+use jiayuan_core::volunteers::dispatch::Suggestions;
 use jiayuan_core::volunteers::refdata::{CategoryService, Shop, Skill, VolunteerSettings};
 use jiayuan_core::volunteers::{Health, VolunteerDraft, VolunteerFilter, VolunteerPatch};
 use jiayuan_core::{Clock, CoreError, ManualClock};
@@ -71,24 +74,66 @@ impl Recorder {
             return;
         }
         let n = self.dispatched.len();
-        let d = self.rec(
-            &format!("dispatch_panel_{n}"),
-            "request_dispatch",
-            json!({ "request_id": id }),
-            desk.request_dispatch(id),
-        );
+        let d = self.dispatch(desk, &format!("dispatch_panel_{n}"), id);
         let status = desk.request_detail(id).expect("request").status;
         if matches!(status, Status::New | Status::Accepted)
             && !d.assignments.iter().any(|a| a.status.is_active())
         {
-            let q = suggest_query(id);
-            self.rec(
-                &format!("dispatch_panel_suggest_{n}"),
-                "dispatch_suggest",
-                json!({ "query": q }),
-                desk.dispatch_suggest(&q),
-            );
+            self.suggest(desk, &format!("dispatch_panel_suggest_{n}"), &suggest_query(id));
         }
+    }
+
+    /// The queue as its page first asks for it: no filter, the first 100.
+    fn queue(&mut self, desk: &Desk, name: &str) -> QueuePage {
+        let all = QueueFilter::default();
+        let args = json!({ "filter": all, "offset": 0, "limit": 100 });
+        self.rec(name, "requests_queue", args, desk.requests_queue(&all, 0, 100))
+    }
+
+    fn detail(&mut self, desk: &Desk, name: &str, id: &str) -> RequestDetail {
+        self.rec(name, "request_detail", json!({ "id": id }), desk.request_detail(id))
+    }
+
+    fn dispatch(&mut self, desk: &Desk, name: &str, id: &str) -> RequestDispatch {
+        self.rec(name, "request_dispatch", json!({ "request_id": id }), desk.request_dispatch(id))
+    }
+
+    /// A request's page in the volunteer flow: `vol_req_detail{suffix}` and its dispatch
+    /// panel, `vol_req_dispatch{suffix}`.
+    fn vol_request_page(&mut self, desk: &Desk, suffix: &str, id: &str) -> RequestDetail {
+        let d = self.detail(desk, &format!("vol_req_detail{suffix}"), id);
+        self.dispatch(desk, &format!("vol_req_dispatch{suffix}"), id);
+        d
+    }
+
+    fn suggest(&mut self, desk: &Desk, name: &str, q: &DispatchQuery) -> Suggestions {
+        self.rec(name, "dispatch_suggest", json!({ "query": q }), desk.dispatch_suggest(q))
+    }
+
+    fn assign(&mut self, desk: &Desk, name: &str, input: &AssignInput) -> Assignment {
+        let args = json!({ "input": input });
+        self.rec(name, "dispatch_assign", args, desk.dispatch_assign(input.clone()))
+    }
+
+    fn record_move(
+        &mut self,
+        desk: &Desk,
+        name: &str,
+        id: &str,
+        what: Move,
+        note: Option<&str>,
+    ) -> Assignment {
+        let args = json!({ "id": id, "what": what, "note": note });
+        self.rec(
+            name,
+            "assignment_record",
+            args,
+            desk.assignment_record(id, what, note.map(Into::into)),
+        )
+    }
+
+    fn volunteer(&mut self, desk: &Desk, name: &str, id: &str) -> VolunteerDetail {
+        self.rec(name, "volunteer_detail", json!({ "id": id }), desk.volunteer_detail(id))
     }
 
     /// A reply of the shell itself (a file dialog's answer), not of core.
@@ -96,6 +141,16 @@ impl Recorder {
         self.calls.push(json!({
             "name": name, "cmd": "pick_file", "args": { "purpose": purpose }, "ok": path
         }));
+    }
+}
+
+/// A volunteer sent to a request, from now, without a note.
+fn sending(request_id: &str, volunteer_id: &str) -> AssignInput {
+    AssignInput {
+        request_id: request_id.to_owned(),
+        volunteer_id: volunteer_id.to_owned(),
+        slot: None,
+        note: None,
     }
 }
 
@@ -373,13 +428,10 @@ fn record(dir: &Path) -> Value {
 
 /// The queue, a request's page, intake with triage, each kind of step and merging.
 fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
-    let all = QueueFilter::default();
-    let q =
-        |offset: u32| json!({ "filter": QueueFilter::default(), "offset": offset, "limit": 100 });
     r.rec("categories", "request_categories", json!({}), desk.request_categories());
     let areas = r.rec("areas", "areas", json!({}), desk.areas());
     r.rec("mode", "district_mode", json!({}), desk.district_mode());
-    let queue = r.rec("queue", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
+    let queue = r.queue(desk, "queue");
     assert!(queue.items.len() > 10, "the demo month leaves open work");
     let overdue = QueueFilter { overdue: true, ..QueueFilter::default() };
     let late = r.rec(
@@ -392,7 +444,7 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
         !late.items.is_empty() && late.items.iter().all(|i| i.left_secs.is_some_and(|l| l < 0))
     );
     let top = queue.items[0].id.clone();
-    r.rec("queue_detail", "request_detail", json!({ "id": top }), desk.request_detail(&top));
+    r.detail(desk, "queue_detail", &top);
     r.dispatch_panel(desk, &top);
     let fresh = queue.items.iter().find(|i| i.status == Status::New).map(|i| i.id.clone());
     if let Some(id) = fresh {
@@ -403,7 +455,7 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
             json!({ "ids": [id], "step": step }),
             desk.request_step_many(std::slice::from_ref(&id), &step),
         );
-        r.rec("queue_after_key_accept", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
+        r.queue(desk, "queue_after_key_accept");
     }
 
     // Intake: a resident in distress, found by search; triage proposes urgent.
@@ -442,8 +494,8 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
         desk.request_create(input.clone()),
     );
     let id = made.id.clone();
-    r.rec("queue_after_create", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
-    r.rec("detail_created", "request_detail", json!({ "id": id }), desk.request_detail(&id));
+    r.queue(desk, "queue_after_create");
+    r.detail(desk, "detail_created", &id);
     let ids = [id.clone()];
     let step = |r: &mut Recorder, name: &str, s: Step| {
         r.rec(
@@ -452,12 +504,7 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
             json!({ "ids": ids, "step": s }),
             desk.request_step_many(&ids, &s),
         );
-        r.rec(
-            &format!("detail_after_{name}"),
-            "request_detail",
-            json!({ "id": ids[0] }),
-            desk.request_detail(&ids[0]),
-        );
+        r.detail(desk, &format!("detail_after_{name}"), &ids[0]);
     };
     r.dispatch_panel(desk, &id);
     step(r, "accept", Step::Accept);
@@ -481,8 +528,8 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
         desk.request_create(again.clone()),
     );
     assert_eq!(dup.duplicates, vec![id.clone()], "flagged as a likely duplicate");
-    r.rec("queue_after_dup", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
-    r.rec("detail_dup", "request_detail", json!({ "id": dup.id }), desk.request_detail(&dup.id));
+    r.queue(desk, "queue_after_dup");
+    r.detail(desk, "detail_dup", &dup.id);
     r.dispatch_panel(desk, &dup.id);
     r.rec(
         "merge",
@@ -490,8 +537,8 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
         json!({ "duplicate": dup.id, "keep": id }),
         desk.request_merge(&dup.id, &id),
     );
-    r.rec("queue_after_merge", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
-    r.rec("detail_after_merge", "request_detail", json!({ "id": id }), desk.request_detail(&id));
+    r.queue(desk, "queue_after_merge");
+    r.detail(desk, "detail_after_merge", &id);
     let search = QueueFilter { text: Some("胸口痛".into()), ..QueueFilter::default() };
     let found = r.rec(
         "queue_search",
@@ -502,7 +549,7 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
     assert!(found.items.iter().any(|i| i.id == id), "the search finds the request taken in");
     let made = r.rec("checkins", "checkins_generate", json!({}), desk.checkins_generate());
     assert!(made.created > 0, "the weekly visits of disabled residents");
-    r.rec("queue_after_checkins", "requests_queue", q(0), desk.requests_queue(&all, 0, 100));
+    r.queue(desk, "queue_after_checkins");
     // Intake with a file kept beside the request.
     let photo = "/fixtures/处方.jpg".to_owned();
     r.dialog("pick_attachment", "attachment", &photo);
@@ -513,12 +560,7 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
         json!({ "request": attached }),
         desk.request_create(attached.clone()),
     );
-    r.rec(
-        "detail_attached",
-        "request_detail",
-        json!({ "id": made.id }),
-        desk.request_detail(&made.id),
-    );
+    r.detail(desk, "detail_attached", &made.id);
     r.dispatch_panel(desk, &made.id);
     // Someone not on the roster, added with the request.
     let preview = PreviewRequest {
@@ -552,18 +594,52 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
         json!({ "request": walk_in }),
         desk.request_create(walk_in.clone()),
     );
-    r.rec(
-        "detail_new_person",
-        "request_detail",
-        json!({ "id": made.id }),
-        desk.request_detail(&made.id),
-    );
+    r.detail(desk, "detail_new_person", &made.id);
     r.dispatch_panel(desk, &made.id);
 
     record_volunteers(desk, r);
 }
 
 const SERVER: &str = "https://sync.nanhu.example.cn";
+
+/// The district's sync server and the clocks of two laptops on it: ours (liwei, a grid
+/// official) and a colleague's (zhangmin, a community official).
+struct District {
+    server: MemServer,
+    clock: Arc<ManualClock>,
+    theirs_clock: Arc<ManualClock>,
+}
+
+impl District {
+    fn new() -> District {
+        let clock = Arc::new(ManualClock::fixed());
+        let theirs_clock = Arc::new(ManualClock::fixed());
+        let mut server = MemServer::new("南湖区", clock.now().timestamp_millis());
+        server.add_user("liwei", Role::GridOfficial, None);
+        server.add_user("zhangmin", Role::CommunityOfficial, None);
+        District { server, clock, theirs_clock }
+    }
+
+    /// The server's clock keeps up with the laptops' (it clamps stamps ahead of its own time).
+    fn tick(&self) {
+        let now = self.clock.now().max(self.theirs_clock.now());
+        self.server.now_ms.set(now.timestamp_millis());
+    }
+
+    /// The colleague's laptop syncs, `ms` later on its clock.
+    fn their_sync(&self, theirs: &Desk, ms: i64) {
+        self.theirs_clock.advance_ms(ms);
+        self.tick();
+        theirs.sync_now(&self.server, &mut |_| {}).expect("their sync");
+    }
+
+    /// Our laptop syncs, `ms` later on its clock.
+    fn our_sync(&self, ours: &Desk, ms: i64) -> SyncReport {
+        self.clock.advance_ms(ms);
+        self.tick();
+        ours.sync_now(&self.server, &mut |_| {}).expect("our sync")
+    }
+}
 
 fn page_of(desk: &Desk) -> Vec<ResidentRow> {
     desk.residents_page(&query("", None, 0)).expect("residents").rows
@@ -576,25 +652,14 @@ fn page_of(desk: &Desk) -> Vec<ResidentRow> {
 /// later one wins), notes each changed (ours wins), and an assignment ours made to a request the
 /// colleague had closed meanwhile (the server refuses it). Then each conflict settled.
 fn record_sync(r: &mut Recorder, dir: &Path) {
-    let clock = Arc::new(ManualClock::fixed());
-    let theirs_clock = Arc::new(ManualClock::fixed());
-    let mut server = MemServer::new("南湖区", clock.now().timestamp_millis());
-    server.add_user("liwei", Role::GridOfficial, None);
-    server.add_user("zhangmin", Role::CommunityOfficial, None);
-    let server = server;
-    // The server's clock keeps up with the laptops' (it clamps stamps ahead of its own time).
-    let tick = || {
-        let now = clock.now().max(theirs_clock.now());
-        server.now_ms.set(now.timestamp_millis());
-    };
+    let district = District::new();
+    let (server, clock, theirs_clock) = (&district.server, &district.clock, &district.theirs_clock);
     let login = |user: &str, password: &str| json!({ "server_url": SERVER, "username": user, "password": password });
 
     // The colleague's laptop holds the district's roster and has sent it to the server: large
     // enough that a first sync pulls it in several pages.
     let theirs = Desk::in_memory(theirs_clock.clone()).expect("their desk");
-    theirs
-        .sync_login(&server, SERVER, "zhangmin", "zhangmin", "社区服务中心")
-        .expect("their login");
+    theirs.sync_login(server, SERVER, "zhangmin", "zhangmin", "社区服务中心").expect("their login");
     let opts = RosterOptions { messy: 0.1, bad: 0.0, ..RosterOptions::default() };
     let (body, _) = realistic_roster(6000, 23, &opts);
     let mut sheet = Sheet::new("花名册");
@@ -610,20 +675,20 @@ fn record_sync(r: &mut Recorder, dir: &Path) {
     };
     let report = theirs.import_run(&import, &mut |_| {}).expect("their import");
     assert!(report.created > 5000, "enough rows for more than one page");
-    tick();
-    theirs.sync_now(&server, &mut |_| {}).expect("their first push");
+    district.tick();
+    theirs.sync_now(server, &mut |_| {}).expect("their first push");
 
     // This laptop: never logged in, then a wrong password, then the login.
     let desk = Desk::in_memory(clock.clone()).expect("desk");
     r.rec("sync_status_logged_out", "sync_status", json!({}), desk.sync_status());
     r.rec("sync_conflicts_none", "sync_conflicts", json!({}), desk.sync_conflicts());
     let wrong = desk
-        .sync_login(&server, SERVER, "liwei", "liwei123", "网格工作站")
+        .sync_login(server, SERVER, "liwei", "liwei123", "网格工作站")
         .expect_err("a wrong password is refused");
     r.rec_err("sync_login_refused", "sync_login", login("liwei", "liwei123"), wrong);
     server.online.set(false);
     let offline = desk
-        .sync_login(&server, SERVER, "liwei", "liwei", "网格工作站")
+        .sync_login(server, SERVER, "liwei", "liwei", "网格工作站")
         .expect_err("no server, no login");
     r.rec_err("sync_login_offline", "sync_login", login("liwei", "liwei"), offline);
     server.online.set(true);
@@ -631,18 +696,18 @@ fn record_sync(r: &mut Recorder, dir: &Path) {
         "sync_login",
         "sync_login",
         login("liwei", "liwei"),
-        desk.sync_login(&server, SERVER, "liwei", "liwei", "网格工作站"),
+        desk.sync_login(server, SERVER, "liwei", "liwei", "网格工作站"),
     );
 
     // The first sync: the shell sends each step as a `sync-progress` event.
     clock.advance_ms(20_000);
-    tick();
+    district.tick();
     let mut progress = Vec::new();
     let first = r.rec(
         "sync_now_first",
         "sync_now",
         json!({}),
-        desk.sync_now(&server, &mut |p| progress.push(p)),
+        desk.sync_now(server, &mut |p| progress.push(p)),
     );
     assert!(first.pulled > 5000 && progress.len() > 1, "a first sync in pages: {progress:?}");
     r.events.insert("sync_now_first".into(), serde_json::to_value(&progress).expect("events"));
@@ -662,12 +727,8 @@ fn record_sync(r: &mut Recorder, dir: &Path) {
         .expect("their request");
     let ask = [made.id.clone()];
     theirs.request_step_many(&ask, &Step::Accept).expect("accept");
-    theirs_clock.advance_ms(60_000);
-    tick();
-    theirs.sync_now(&server, &mut |_| {}).expect("their sync");
-    clock.advance_ms(120_000);
-    tick();
-    desk.sync_now(&server, &mut |_| {}).expect("our sync");
+    district.their_sync(&theirs, 60_000);
+    district.our_sync(&desk, 120_000);
 
     // Offline, both work on the same records. Ours edits first; theirs changes the phone later
     // (so theirs wins it) and the notes earlier (so ours wins them), and closes the request.
@@ -699,20 +760,18 @@ fn record_sync(r: &mut Recorder, dir: &Path) {
         theirs.request_step_many(&ask, &step).expect("their step");
     }
     clock.advance_ms(10 * 60_000);
-    let out = desk.sync_now(&server, &mut |_| {}).expect_err("the server is out of reach");
+    let out = desk.sync_now(server, &mut |_| {}).expect_err("the server is out of reach");
     r.rec_err("sync_now_offline", "sync_now", json!({}), out);
     r.rec("sync_status_offline", "sync_status", json!({}), desk.sync_status());
 
     // The network is back: theirs syncs first, then ours meets both conflicts and the refusal.
     server.online.set(true);
-    theirs_clock.advance_ms(30 * 60_000);
-    tick();
-    theirs.sync_now(&server, &mut |_| {}).expect("their sync");
+    district.their_sync(&theirs, 30 * 60_000);
     clock.advance_ms(30 * 60_000);
-    tick();
+    district.tick();
     let mut progress = Vec::new();
     let report =
-        r.rec("sync_now", "sync_now", json!({}), desk.sync_now(&server, &mut |p| progress.push(p)));
+        r.rec("sync_now", "sync_now", json!({}), desk.sync_now(server, &mut |p| progress.push(p)));
     assert_eq!(report.rejected, 1, "the assignment of a closed request is refused");
     r.events.insert("sync_now".into(), serde_json::to_value(&progress).expect("events"));
     r.rec("sync_status_conflicts", "sync_status", json!({}), desk.sync_status());
@@ -766,8 +825,6 @@ fn ui_fixtures_match_what_the_backend_answers() {
 /// elsewhere meanwhile: over capacity, refused), redemption with its voucher, a correction,
 /// the leaderboard, the whole ledger, the at-risk report with a release, and the settings.
 fn record_volunteers(desk: &Desk, r: &mut Recorder) {
-    let all = QueueFilter::default();
-    let q = json!({ "filter": all, "offset": 0, "limit": 100 });
     let everyone = VolunteerFilter::default();
     let list = |r: &mut Recorder, name: &str| {
         r.rec(
@@ -786,12 +843,7 @@ fn record_volunteers(desk: &Desk, r: &mut Recorder) {
     let volunteers = list(r, "volunteers");
     assert!(volunteers.len() > 20, "the demo has volunteers");
     let first = volunteers[0].id.clone();
-    r.rec(
-        "vol_detail_first",
-        "volunteer_detail",
-        json!({ "id": first }),
-        desk.volunteer_detail(&first),
-    );
+    r.volunteer(desk, "vol_detail_first", &first);
     let skill = VolunteerFilter { skill: Some("driving".into()), ..VolunteerFilter::default() };
     let drivers = r.rec(
         "volunteers_skill",
@@ -816,7 +868,7 @@ fn record_volunteers(desk: &Desk, r: &mut Recorder) {
         desk.volunteers_list(&text),
     );
     assert!(found.iter().any(|v| v.id == volunteers[3].id));
-    let queue = r.rec("queue_vol", "requests_queue", q.clone(), desk.requests_queue(&all, 0, 100));
+    let queue = r.queue(desk, "queue_vol");
 
     // Open requests a volunteer can be sent to: accepted or new, nobody on them, a category
     // that asks for skills.
@@ -847,78 +899,23 @@ fn record_volunteers(desk: &Desk, r: &mut Recorder) {
 
     // The request sent a volunteer: its page, the ranking, key 1.
     let req = open[0].clone();
-    r.rec("vol_req_detail", "request_detail", json!({ "id": req }), desk.request_detail(&req));
-    r.rec(
-        "vol_req_dispatch",
-        "request_dispatch",
-        json!({ "request_id": req }),
-        desk.request_dispatch(&req),
-    );
+    r.vol_request_page(desk, "", &req);
     let sq = suggest_query(&req);
-    let ranked = r.rec(
-        "vol_suggest",
-        "dispatch_suggest",
-        json!({ "query": sq }),
-        desk.dispatch_suggest(&sq),
-    );
+    let ranked = r.suggest(desk, "vol_suggest", &sq);
     assert!(ranked.volunteers.len() == 20 && ranked.considered > 20, "the best 20 of many");
     let sent = eligible(&ranked)[0].clone();
-    let input =
-        AssignInput { request_id: req.clone(), volunteer_id: sent.clone(), slot: None, note: None };
-    let made = r.rec(
-        "vol_assign",
-        "dispatch_assign",
-        json!({ "input": input }),
-        desk.dispatch_assign(input.clone()),
-    );
-    r.rec("queue_after_vol_assign", "requests_queue", q.clone(), desk.requests_queue(&all, 0, 100));
-    let d = r.rec(
-        "vol_req_detail_assigned",
-        "request_detail",
-        json!({ "id": req }),
-        desk.request_detail(&req),
-    );
+    let made = r.assign(desk, "vol_assign", &sending(&req, &sent));
+    r.queue(desk, "queue_after_vol_assign");
+    let d = r.vol_request_page(desk, "_assigned", &req);
     assert_eq!(d.status, Status::Assigned);
-    r.rec(
-        "vol_req_dispatch_assigned",
-        "request_dispatch",
-        json!({ "request_id": req }),
-        desk.request_dispatch(&req),
-    );
 
     // They do not turn up: the request goes back to the queue, their record shows it.
     let a = made.id.clone();
-    r.rec(
-        "vol_no_show",
-        "assignment_record",
-        json!({ "id": a, "what": Move::NoShow, "note": null }),
-        desk.assignment_record(&a, Move::NoShow, None),
-    );
-    r.rec(
-        "queue_after_vol_no_show",
-        "requests_queue",
-        q.clone(),
-        desk.requests_queue(&all, 0, 100),
-    );
-    let d = r.rec(
-        "vol_req_detail_no_show",
-        "request_detail",
-        json!({ "id": req }),
-        desk.request_detail(&req),
-    );
+    r.record_move(desk, "vol_no_show", &a, Move::NoShow, None);
+    r.queue(desk, "queue_after_vol_no_show");
+    let d = r.vol_request_page(desk, "_no_show", &req);
     assert_eq!(d.status, Status::Accepted, "back to the queue");
-    r.rec(
-        "vol_req_dispatch_no_show",
-        "request_dispatch",
-        json!({ "request_id": req }),
-        desk.request_dispatch(&req),
-    );
-    let again = r.rec(
-        "vol_suggest_again",
-        "dispatch_suggest",
-        json!({ "query": sq }),
-        desk.dispatch_suggest(&sq),
-    );
+    let again = r.suggest(desk, "vol_suggest_again", &sq);
     let after = list(r, "volunteers_after_no_show");
     let missed = after.iter().find(|v| v.id == sent).expect("the volunteer");
     assert!(missed.track.last_no_show && missed.track.no_show >= 1);
@@ -926,105 +923,30 @@ fn record_volunteers(desk: &Desk, r: &mut Recorder) {
     // Another is sent, does it, and the official confirms: points earned.
     // The one who did not turn up may still rank first; the official sends someone else.
     let second = eligible(&again).into_iter().find(|v| v != &sent).expect("someone else");
-    let input = AssignInput {
-        request_id: req.clone(),
-        volunteer_id: second.clone(),
-        slot: None,
-        note: None,
-    };
-    let made = r.rec(
-        "vol_assign_again",
-        "dispatch_assign",
-        json!({ "input": input }),
-        desk.dispatch_assign(input.clone()),
-    );
-    r.rec(
-        "queue_after_vol_assign_again",
-        "requests_queue",
-        q.clone(),
-        desk.requests_queue(&all, 0, 100),
-    );
-    r.rec(
-        "vol_req_detail_assigned_again",
-        "request_detail",
-        json!({ "id": req }),
-        desk.request_detail(&req),
-    );
-    r.rec(
-        "vol_req_dispatch_assigned_again",
-        "request_dispatch",
-        json!({ "request_id": req }),
-        desk.request_dispatch(&req),
-    );
+    let made = r.assign(desk, "vol_assign_again", &sending(&req, &second));
+    r.queue(desk, "queue_after_vol_assign_again");
+    r.vol_request_page(desk, "_assigned_again", &req);
     let a = made.id.clone();
-    r.rec(
-        "vol_done",
-        "assignment_record",
-        json!({ "id": a, "what": Move::Done, "note": null }),
-        desk.assignment_record(&a, Move::Done, None),
-    );
-    r.rec("queue_after_vol_done", "requests_queue", q.clone(), desk.requests_queue(&all, 0, 100));
-    let d = r.rec(
-        "vol_req_detail_done",
-        "request_detail",
-        json!({ "id": req }),
-        desk.request_detail(&req),
-    );
+    r.record_move(desk, "vol_done", &a, Move::Done, None);
+    r.queue(desk, "queue_after_vol_done");
+    let d = r.vol_request_page(desk, "_done", &req);
     assert_eq!(d.status, Status::Resolved);
-    r.rec(
-        "vol_req_dispatch_done",
-        "request_dispatch",
-        json!({ "request_id": req }),
-        desk.request_dispatch(&req),
-    );
     let confirmed =
         r.rec("vol_confirm", "assignment_confirm", json!({ "id": a }), desk.assignment_confirm(&a));
     assert!(confirmed.points > 0, "points earned");
-    r.rec(
-        "vol_req_detail_confirmed",
-        "request_detail",
-        json!({ "id": req }),
-        desk.request_detail(&req),
-    );
-    r.rec(
-        "vol_req_dispatch_confirmed",
-        "request_dispatch",
-        json!({ "request_id": req }),
-        desk.request_dispatch(&req),
-    );
+    r.vol_request_page(desk, "_confirmed", &req);
 
     // A ranking made before another official sent the same volunteer elsewhere: over capacity.
     let full = open[1].clone();
-    r.rec("vol_full_detail", "request_detail", json!({ "id": full }), desk.request_detail(&full));
-    r.rec(
-        "vol_full_dispatch",
-        "request_dispatch",
-        json!({ "request_id": full }),
-        desk.request_dispatch(&full),
-    );
+    r.detail(desk, "vol_full_detail", &full);
+    r.dispatch(desk, "vol_full_dispatch", &full);
     let fq = suggest_query(&full);
-    let ranked = r.rec(
-        "vol_full_suggest",
-        "dispatch_suggest",
-        json!({ "query": fq }),
-        desk.dispatch_suggest(&fq),
-    );
+    let ranked = r.suggest(desk, "vol_full_suggest", &fq);
     let busy = ranked.volunteers.iter().find(|v| v.rank.eligible).expect("an eligible volunteer");
     for other in open[2..].iter().take((busy.capacity - busy.load) as usize) {
-        let input = AssignInput {
-            request_id: other.clone(),
-            volunteer_id: busy.rank.id.clone(),
-            slot: None,
-            note: None,
-        };
-        desk.dispatch_assign(input).expect("sent elsewhere");
+        desk.dispatch_assign(sending(other, &busy.rank.id)).expect("sent elsewhere");
     }
-    let input = AssignInput {
-        request_id: full.clone(),
-        volunteer_id: busy.rank.id.clone(),
-        slot: None,
-        note: None,
-    };
+    let input = sending(&full, &busy.rank.id);
     let refused = desk.dispatch_assign(input.clone()).expect_err("over capacity");
     r.rec_err("vol_assign_full", "dispatch_assign", json!({ "input": input }), refused);
 
@@ -1033,12 +955,7 @@ fn record_volunteers(desk: &Desk, r: &mut Recorder) {
     let rich =
         volunteers.iter().max_by_key(|v| (v.balance, v.id.clone())).expect("someone").clone();
     assert!(rich.balance >= 10, "a balance to spend");
-    r.rec(
-        "vol_detail",
-        "volunteer_detail",
-        json!({ "id": rich.id }),
-        desk.volunteer_detail(&rich.id),
-    );
+    r.volunteer(desk, "vol_detail", &rich.id);
     let shop = refdata.shops.iter().find(|s| s.active).expect("a partner shop").clone();
     let redeemed = r.rec(
         "vol_redeem",
@@ -1047,12 +964,7 @@ fn record_volunteers(desk: &Desk, r: &mut Recorder) {
         desk.points_redeem(&rich.id, &shop.id, 5, "兑换大米一袋"),
     );
     assert!(redeemed.voucher.is_some() && redeemed.balance == rich.balance - 5);
-    r.rec(
-        "vol_detail_after_redeem",
-        "volunteer_detail",
-        json!({ "id": rich.id }),
-        desk.volunteer_detail(&rich.id),
-    );
+    r.volunteer(desk, "vol_detail_after_redeem", &rich.id);
     list(r, "volunteers_after_redeem");
     r.rec(
         "vol_correct",
@@ -1060,12 +972,7 @@ fn record_volunteers(desk: &Desk, r: &mut Recorder) {
         json!({ "volunteer_id": rich.id, "amount": 3, "reason": "3 月 1 日送药漏记" }),
         desk.points_correct(&rich.id, 3, "3 月 1 日送药漏记"),
     );
-    r.rec(
-        "vol_detail_after_correct",
-        "volunteer_detail",
-        json!({ "id": rich.id }),
-        desk.volunteer_detail(&rich.id),
-    );
+    r.volunteer(desk, "vol_detail_after_correct", &rich.id);
     let over =
         desk.points_redeem(&rich.id, &shop.id, 100_000, "").expect_err("more than the balance");
     r.rec_err(
@@ -1095,12 +1002,7 @@ fn record_volunteers(desk: &Desk, r: &mut Recorder) {
     );
     if let Some(stale) = risk.iter().find_map(|x| x.stale.first()) {
         let id = stale.id.clone();
-        r.rec(
-            "at_risk_release",
-            "assignment_record",
-            json!({ "id": id, "what": Move::Release, "note": "联系不上，改派他人" }),
-            desk.assignment_record(&id, Move::Release, Some("联系不上，改派他人".into())),
-        );
+        r.record_move(desk, "at_risk_release", &id, Move::Release, Some("联系不上，改派他人"));
         r.rec("at_risk_after_release", "volunteers_at_risk", json!({}), desk.volunteers_at_risk());
     }
 
@@ -1136,12 +1038,7 @@ fn record_volunteers(desk: &Desk, r: &mut Recorder) {
         json!({ "draft": draft }),
         desk.volunteer_create(draft.clone()),
     );
-    r.rec(
-        "vol_detail_created",
-        "volunteer_detail",
-        json!({ "id": made.id }),
-        desk.volunteer_detail(&made.id),
-    );
+    r.volunteer(desk, "vol_detail_created", &made.id);
     list(r, "volunteers_after_create");
     let patch = VolunteerPatch {
         availability: Some(Availability { slots, exceptions: first_exceptions(desk, &rich.id) }),
@@ -1154,12 +1051,7 @@ fn record_volunteers(desk: &Desk, r: &mut Recorder) {
         json!({ "id": rich.id, "patch": patch }),
         desk.volunteer_update(&rich.id, patch.clone()),
     );
-    r.rec(
-        "vol_detail_after_update",
-        "volunteer_detail",
-        json!({ "id": rich.id }),
-        desk.volunteer_detail(&rich.id),
-    );
+    r.volunteer(desk, "vol_detail_after_update", &rich.id);
 
     // The district's settings: the cap and staleness, a skill, a shop, a category's service.
     let settings = VolunteerSettings { points_daily_cap: 30, stale_minutes: 90 };
@@ -1212,19 +1104,12 @@ fn first_exceptions(
 /// volunteer (who takes one task at a time) elsewhere and synced first. The server refuses
 /// ours; the request's panel shows the refusal with its reason.
 fn record_sync_dispatch(r: &mut Recorder) {
-    let clock = Arc::new(ManualClock::fixed());
-    let theirs_clock = Arc::new(ManualClock::fixed());
-    let mut server = MemServer::new("南湖区", clock.now().timestamp_millis());
-    server.add_user("liwei", Role::GridOfficial, None);
-    server.add_user("zhangmin", Role::CommunityOfficial, None);
-    let server = server;
-    let tick = || server.now_ms.set(clock.now().max(theirs_clock.now()).timestamp_millis());
+    let district = District::new();
+    let (server, clock, theirs_clock) = (&district.server, &district.clock, &district.theirs_clock);
     let ours = Desk::in_memory(clock.clone()).expect("our desk");
     let theirs = Desk::in_memory(theirs_clock.clone()).expect("their desk");
-    ours.sync_login(&server, SERVER, "liwei", "liwei", "网格工作站").expect("our login");
-    theirs
-        .sync_login(&server, SERVER, "zhangmin", "zhangmin", "社区服务中心")
-        .expect("their login");
+    ours.sync_login(server, SERVER, "liwei", "liwei", "网格工作站").expect("our login");
+    theirs.sync_login(server, SERVER, "zhangmin", "zhangmin", "社区服务中心").expect("their login");
     let volunteer = theirs
         .volunteer_create(VolunteerDraft {
             name: "周海燕".into(),
@@ -1258,57 +1143,28 @@ fn record_sync_dispatch(r: &mut Recorder) {
     };
     let (theirs_req, ours_req) =
         (request("独居老人家中缺米缺油，需代购"), request("家中断药两天，需代购降压药"));
-    theirs_clock.advance_ms(60_000);
-    tick();
-    theirs.sync_now(&server, &mut |_| {}).expect("their sync");
-    clock.advance_ms(120_000);
-    tick();
-    ours.sync_now(&server, &mut |_| {}).expect("our sync");
+    district.their_sync(&theirs, 60_000);
+    district.our_sync(&ours, 120_000);
 
     server.online.set(false);
     clock.advance_ms(10 * 60_000);
     theirs_clock.advance_ms(5 * 60_000);
     let send = |desk: &Desk, req: &str| {
-        desk.dispatch_assign(AssignInput {
-            request_id: req.to_owned(),
-            volunteer_id: volunteer.id.clone(),
-            slot: None,
-            note: None,
-        })
-        .expect("sent while offline")
+        desk.dispatch_assign(sending(req, &volunteer.id)).expect("sent while offline")
     };
     send(&theirs, &theirs_req);
     // Nobody left to send from their laptop: the one volunteer is busy, the other quarantined.
     let q = suggest_query(&ours_req);
-    let busy = r.rec(
-        "suggest_nobody",
-        "dispatch_suggest",
-        json!({ "query": q }),
-        theirs.dispatch_suggest(&q),
-    );
+    let busy = r.suggest(&theirs, "suggest_nobody", &q);
     assert!(busy.volunteers.iter().all(|v| !v.rank.eligible), "{busy:?}");
     let mine = send(&ours, &ours_req);
     assert!(mine.pending, "not yet confirmed by the server");
-    r.rec(
-        "dispatch_pending",
-        "request_dispatch",
-        json!({ "request_id": ours_req }),
-        ours.request_dispatch(&ours_req),
-    );
+    r.dispatch(&ours, "dispatch_pending", &ours_req);
 
     server.online.set(true);
-    theirs_clock.advance_ms(20 * 60_000);
-    tick();
-    theirs.sync_now(&server, &mut |_| {}).expect("their sync");
-    clock.advance_ms(20 * 60_000);
-    tick();
-    let report = ours.sync_now(&server, &mut |_| {}).expect("our sync");
+    district.their_sync(&theirs, 20 * 60_000);
+    let report = district.our_sync(&ours, 20 * 60_000);
     assert_eq!(report.rejected, 1, "the volunteer was already booked");
-    let d = r.rec(
-        "dispatch_refused",
-        "request_dispatch",
-        json!({ "request_id": ours_req }),
-        ours.request_dispatch(&ours_req),
-    );
+    let d = r.dispatch(&ours, "dispatch_refused", &ours_req);
     assert_eq!(d.refusals.len(), 1, "{d:?}");
 }

@@ -12,12 +12,13 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use super::types::*;
 use super::{lock, Desk};
+use crate::context::Ctx;
 use crate::error::{CoreError, Result};
 use crate::export::defuse;
 use crate::i18n::Lang;
 use crate::import::header::{self, cell_text, Field, FieldSet, Mapping, SEARCH_ROWS};
 use crate::import::source::{Limits, RawRow};
-use crate::import::{self, BatchSummary, ImportOptions, ImportReport, UndoReport};
+use crate::import::{self, BatchSummary, ImportOptions, ImportReport, Progress, UndoReport};
 
 /// Data rows the wizard previews under the header.
 const PREVIEW_ROWS: usize = 8;
@@ -96,6 +97,32 @@ pub(super) fn sheet_preview<F: FieldSet>(
     }
 }
 
+/// What the wizard shows after a roster is chosen, its columns read as fields of the set `F`:
+/// each sheet's detected header and first rows, and the fields a column can map to.
+pub(super) fn file_preview<F: FieldSet>(path: &Path) -> Result<ImportPreview> {
+    let mut input = import::read::open(path, &Limits::default())?;
+    let infos = input.sheets().to_vec();
+    let mut sheets = Vec::with_capacity(infos.len());
+    for (index, info) in infos.into_iter().enumerate() {
+        let head = head_rows(input.as_mut(), index, SEARCH_ROWS + PREVIEW_ROWS)?;
+        sheets.push(sheet_preview::<F>(info.name, info.rows_hint, &head));
+    }
+    let mut fields: Vec<String> = F::all().iter().map(|f| f.key().to_owned()).collect();
+    fields.extend(["attribute".to_owned(), "ignore".to_owned()]);
+    Ok(ImportPreview {
+        path: path.display().to_string(),
+        file: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        format: input.format().as_str().to_owned(),
+        encoding: input.encoding().map(str::to_owned),
+        sheets,
+        fields,
+    })
+}
+
+/// An importer of one kind of roster (`import::import_file`, `import::import_volunteers`).
+pub(super) type Importer<R> =
+    fn(&mut Ctx<'_>, &Path, &ImportOptions, &mut dyn FnMut(Progress), &AtomicBool) -> Result<R>;
+
 fn mapping_of(columns: &[(String, String)]) -> Result<Mapping> {
     let map: BTreeMap<&str, &str> = columns.iter().map(|(h, f)| (h.as_str(), f.as_str())).collect();
     serde_json::from_value(serde_json::json!({ "columns": map }))
@@ -126,23 +153,7 @@ impl Desk {
 
     /// What the wizard shows after a file is chosen.
     pub fn import_preview(&self, path: &Path) -> Result<ImportPreview> {
-        let mut input = import::read::open(path, &Limits::default())?;
-        let infos = input.sheets().to_vec();
-        let mut sheets = Vec::with_capacity(infos.len());
-        for (index, info) in infos.into_iter().enumerate() {
-            let head = head_rows(input.as_mut(), index, SEARCH_ROWS + PREVIEW_ROWS)?;
-            sheets.push(sheet_preview::<Field>(info.name, info.rows_hint, &head));
-        }
-        let mut fields: Vec<String> = Field::ALL.iter().map(|f| f.key().to_owned()).collect();
-        fields.extend(["attribute".to_owned(), "ignore".to_owned()]);
-        Ok(ImportPreview {
-            path: path.display().to_string(),
-            file: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-            format: input.format().as_str().to_owned(),
-            encoding: input.encoding().map(str::to_owned),
-            sheets,
-            fields,
-        })
+        file_preview::<Field>(path)
     }
 
     /// Runs a dry run or the import. One import at a time; [`Desk::import_cancel`] stops it
@@ -153,6 +164,19 @@ impl Desk {
         on_event: &mut dyn FnMut(ImportEvent),
     ) -> Result<ImportReport> {
         let mapping = req.columns.as_deref().map(mapping_of).transpose()?;
+        self.run_import(req, mapping, on_event, import::import_file)
+    }
+
+    /// The import of a roster of any kind (`import` is the importer of that kind), once its
+    /// column mapping is read: claims the one import slot, announces the start, forwards the
+    /// progress, and writes through the store (a dry run rolls back).
+    pub(super) fn run_import<R>(
+        &self,
+        req: &ImportRequest,
+        mapping: Option<Mapping>,
+        on_event: &mut dyn FnMut(ImportEvent),
+        import: Importer<R>,
+    ) -> Result<R> {
         let (cancel, _running) = self.claim_import()?;
         let opts = ImportOptions {
             mapping,
@@ -163,7 +187,7 @@ impl Desk {
         };
         on_event(ImportEvent::Started { rows_expected: 0 });
         self.write(|ctx| {
-            import::import_file(
+            import(
                 ctx,
                 Path::new(&req.path),
                 &opts,
@@ -199,34 +223,49 @@ impl Desk {
 
     /// Mappings saved by name (the command line's `--save-mapping` saves the same ones).
     pub fn mappings(&self) -> Result<Vec<SavedMapping>> {
+        self.saved_mappings(MAPPING_PREFIX, |json| serde_json::from_str::<Mapping>(json).ok())
+    }
+
+    pub fn save_mapping(&self, m: SavedMapping) -> Result<Vec<SavedMapping>> {
+        self.store_mapping(MAPPING_PREFIX, &m, mapping_of)?;
+        self.mappings()
+    }
+
+    /// The mappings saved under `prefix` (one kind of roster's), each read by `parse`. One
+    /// saved by an older or newer program that no longer parses is left out of the list
+    /// rather than breaking the wizard.
+    pub(super) fn saved_mappings(
+        &self,
+        prefix: &str,
+        parse: fn(&str) -> Option<Mapping>,
+    ) -> Result<Vec<SavedMapping>> {
         self.read(|store, _| {
             let mut out = Vec::new();
-            for (key, json) in store.settings_with_prefix(MAPPING_PREFIX)? {
-                // A mapping saved by an older or newer program that no longer parses is left
-                // out of the list rather than breaking the wizard.
-                let Ok(m) = serde_json::from_str::<Mapping>(&json) else { continue };
-                let name = key.trim_start_matches(MAPPING_PREFIX).to_owned();
+            for (key, json) in store.settings_with_prefix(prefix)? {
+                let Some(m) = parse(&json) else { continue };
+                let name = key.trim_start_matches(prefix).to_owned();
                 out.push(SavedMapping { name, columns: m.columns.into_iter().collect() });
             }
             Ok(out)
         })
     }
 
-    pub fn save_mapping(&self, m: SavedMapping) -> Result<Vec<SavedMapping>> {
+    /// Saves a named mapping under `prefix`, its columns checked by `check` first.
+    pub(super) fn store_mapping(
+        &self,
+        prefix: &str,
+        m: &SavedMapping,
+        check: fn(&[(String, String)]) -> Result<Mapping>,
+    ) -> Result<()> {
         let name = m.name.trim();
         if name.is_empty() {
             return Err(CoreError::Invalid("give the mapping a name".into()));
         }
-        let mapping = mapping_of(&m.columns)?;
-        {
-            let open = self.current()?;
-            let store = lock(&open.writer);
-            store.set_setting(
-                &format!("{MAPPING_PREFIX}{name}"),
-                &serde_json::to_string(&mapping)?,
-            )?;
-        }
-        self.mappings()
+        let mapping = check(&m.columns)?;
+        let open = self.current()?;
+        let store = lock(&open.writer);
+        store.set_setting(&format!("{prefix}{name}"), &serde_json::to_string(&mapping)?)?;
+        Ok(())
     }
 
     /// Writes the rows an import rejected, under their sheet's header and with the reasons in

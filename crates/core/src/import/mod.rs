@@ -9,6 +9,7 @@ pub mod read;
 pub mod report;
 pub mod row;
 mod run;
+mod sheets;
 pub mod source;
 mod undo;
 pub mod volunteer_fields;

@@ -14,6 +14,7 @@ use serde_json::json;
 use super::header::{self, Header, Mapping};
 use super::report::{Duplicate, ImportReport, Progress, RowProblem, SheetReport, SkippedSheet};
 use super::row::{self, RowOutcome};
+use super::sheets::{self, SheetImport};
 use super::source::{Input, Limits, RawRow, ReadError};
 use crate::context::Ctx;
 use crate::error::{CoreError, Result};
@@ -47,54 +48,24 @@ pub fn import_file(
     cancel: &AtomicBool,
 ) -> Result<ImportReport> {
     let started = Instant::now();
-    let mut input = super::read::open(path, &opts.limits)?;
-    let file = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let (mut input, file) = sheets::open(path, opts)?;
     let today = ctx.clock.now().date_naive();
     let lang = opts.lang.unwrap_or_else(Lang::from_env);
     let dry_run = opts.dry_run;
     let body = |w: &mut Write<'_>| -> Result<ImportReport> {
-        let mut run = Run::new(w, &file, input.as_ref(), lang)?;
-        let sheets = input.sheets().to_vec();
-        let expected: u64 = sheets.iter().filter_map(|s| s.rows_hint).sum();
-        for (index, info) in sheets.iter().enumerate() {
-            if let Some(only) = &opts.sheet {
-                if &info.name != only {
-                    run.report.skipped_sheets.push(SkippedSheet {
-                        name: info.name.clone(),
-                        reason: "not_selected".into(),
-                    });
-                    continue;
-                }
-            }
-            run.sheet(
-                w,
-                input.as_mut(),
-                index,
-                &info.name,
-                opts.mapping.as_ref(),
-                today,
-                cancel,
-                &mut |done| {
-                    progress(Progress { rows_done: done, rows_expected: expected.max(done) })
-                },
-            )?;
-        }
-        if let Some(only) = &opts.sheet {
-            if !sheets.iter().any(|s| &s.name == only) {
-                return Err(CoreError::Invalid(format!("the file has no sheet named “{only}”")));
-            }
-        }
+        let mut run = Run::new(w, &file, input.as_ref(), lang, today)?;
+        let outcome = sheets::import_sheets(
+            &mut run,
+            w,
+            input.as_mut(),
+            opts,
+            cancel,
+            progress,
+            "no sheet has a header row naming at least 3 known columns (姓名, 身份证号码, 联系电话…); \
+             give a column mapping with --mapping if the headers are unusual",
+        );
         tracing::debug!(seconds = started.elapsed().as_secs_f64(), rows = run.done, "rows written");
-        if run.report.sheets.is_empty() {
-            return Err(ReadError::NotARoster(
-                "no sheet has a header row naming at least 3 known columns (姓名, 身份证号码, 联系电话…); \
-                 give a column mapping with --mapping if the headers are unusual"
-                    .into(),
-            )
-            .into());
-        }
+        outcome?;
         run.finish(w)?;
         Ok(run.report)
     };
@@ -137,6 +108,8 @@ fn key_of(d: &ResidentDraft) -> Option<Key> {
 struct Run {
     report: ImportReport,
     lang: Lang,
+    /// The day rows are judged on (ages, dates in the future).
+    today: chrono::NaiveDate,
     batch_id: String,
     batch_rid: i64,
     /// The first local row number of the chunk being filled (the operation names the range).
@@ -156,7 +129,13 @@ struct Run {
 }
 
 impl Run {
-    fn new(w: &mut Write<'_>, file: &str, input: &dyn Input, lang: Lang) -> Result<Run> {
+    fn new(
+        w: &mut Write<'_>,
+        file: &str,
+        input: &dyn Input,
+        lang: Lang,
+        today: chrono::NaiveDate,
+    ) -> Result<Run> {
         let live: i64 =
             w.tx()
                 .query_row("SELECT count(*) FROM residents WHERE deleted = 0", [], |r| r.get(0))?;
@@ -194,6 +173,7 @@ impl Run {
                 ..ImportReport::default()
             },
             lang,
+            today,
             batch_id,
             batch_rid,
             chunk_first_rid: None,
@@ -205,78 +185,6 @@ impl Run {
             created_ids: Vec::with_capacity(CHUNK),
             updates: Vec::new(),
             done: 0,
-        })
-    }
-
-    /// One sheet, in two threads: the reader streams rows, finds the header and judges each
-    /// row; this thread dedups and writes. The channel is bounded, so memory stays bounded
-    /// whatever the file, and the two cores of an office laptop both work.
-    #[allow(clippy::too_many_arguments)]
-    fn sheet(
-        &mut self,
-        w: &mut Write<'_>,
-        input: &mut dyn Input,
-        index: usize,
-        name: &str,
-        mapping: Option<&Mapping>,
-        today: chrono::NaiveDate,
-        cancel: &AtomicBool,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Message>(8);
-        std::thread::scope(|scope| -> Result<()> {
-            let reader = scope.spawn(move || read_sheet(input, index, mapping, today, cancel, tx));
-            let mut outcome = Ok(());
-            let mut sheet_no = None;
-            for message in rx.iter() {
-                if cancel.load(Ordering::Relaxed) {
-                    outcome = Err(CoreError::Cancelled);
-                    break;
-                }
-                match message {
-                    Message::Header(h) => {
-                        sheet_no = Some(self.report.sheets.len());
-                        self.report.sheets.push(SheetReport {
-                            name: name.to_owned(),
-                            header_row: h.row,
-                            mapping: h.mapping,
-                            ..SheetReport::default()
-                        });
-                    }
-                    Message::Skipped(reason) => {
-                        self.report
-                            .skipped_sheets
-                            .push(SkippedSheet { name: name.to_owned(), reason: reason.into() });
-                    }
-                    Message::Rows(rows) => {
-                        let Some(sheet) = sheet_no else { continue };
-                        for (row, judged) in rows {
-                            if let Err(e) = self.row(w, sheet, name, row, judged) {
-                                outcome = Err(e);
-                                break;
-                            }
-                            if self.done.is_multiple_of(PROGRESS_EVERY) {
-                                progress(self.done);
-                            }
-                        }
-                        if outcome.is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-            // Dropping the receiver stops a reader still sending (it sees the channel closed).
-            drop(rx);
-            let read = reader
-                .join()
-                .map_err(|_| CoreError::Internal("the roster reader panicked".into()))?;
-            outcome?;
-            if cancel.load(Ordering::Relaxed) {
-                return Err(CoreError::Cancelled);
-            }
-            read?;
-            progress(self.done);
-            Ok(())
         })
     }
 
@@ -518,6 +426,82 @@ impl Run {
     }
 }
 
+impl SheetImport for Run {
+    fn skipped_sheets(&mut self) -> &mut Vec<SkippedSheet> {
+        &mut self.report.skipped_sheets
+    }
+
+    fn sheets_found(&self) -> usize {
+        self.report.sheets.len()
+    }
+
+    /// One sheet, in two threads: the reader streams rows, finds the header and judges each
+    /// row; this thread dedups and writes. The channel is bounded, so memory stays bounded
+    /// whatever the file, and the two cores of an office laptop both work.
+    fn sheet(
+        &mut self,
+        w: &mut Write<'_>,
+        input: &mut dyn Input,
+        index: usize,
+        name: &str,
+        opts: &ImportOptions,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        let (mapping, today) = (opts.mapping.as_ref(), self.today);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Message>(8);
+        std::thread::scope(|scope| -> Result<()> {
+            let reader = scope.spawn(move || read_sheet(input, index, mapping, today, cancel, tx));
+            let mut outcome = Ok(());
+            let mut sheet_no = None;
+            for message in rx.iter() {
+                if cancel.load(Ordering::Relaxed) {
+                    outcome = Err(CoreError::Cancelled);
+                    break;
+                }
+                match message {
+                    Message::Header(h) => {
+                        sheet_no = Some(self.report.sheets.len());
+                        self.report.sheets.push(SheetReport::found(name, h.row, h.mapping));
+                    }
+                    Message::Skipped(reason) => {
+                        self.report
+                            .skipped_sheets
+                            .push(SkippedSheet { name: name.to_owned(), reason: reason.into() });
+                    }
+                    Message::Rows(rows) => {
+                        let Some(sheet) = sheet_no else { continue };
+                        for (row, judged) in rows {
+                            if let Err(e) = self.row(w, sheet, name, row, judged) {
+                                outcome = Err(e);
+                                break;
+                            }
+                            if self.done.is_multiple_of(PROGRESS_EVERY) {
+                                progress(self.done);
+                            }
+                        }
+                        if outcome.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            // Dropping the receiver stops a reader still sending (it sees the channel closed).
+            drop(rx);
+            let read = reader
+                .join()
+                .map_err(|_| CoreError::Internal("the roster reader panicked".into()))?;
+            outcome?;
+            if cancel.load(Ordering::Relaxed) {
+                return Err(CoreError::Cancelled);
+            }
+            read?;
+            progress(self.done);
+            Ok(())
+        })
+    }
+}
+
 /// What the reader thread sends.
 enum Message {
     Header(Header),
@@ -560,8 +544,7 @@ fn read_sheet(
                 *header = Some(h);
             }
             None => {
-                let reason = if head.iter().all(RawRow::is_blank) { "empty" } else { "no_header" };
-                send(Message::Skipped(reason), hung_up);
+                send(Message::Skipped(sheets::no_header_reason(head)), hung_up);
             }
         }
         head.clear();

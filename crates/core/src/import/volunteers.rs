@@ -27,7 +27,8 @@ pub use judge::{parse_health, MAX_CAPACITY};
 use self::judge::{Judge, Judged};
 use super::header::{self, Header, Mapping, SEARCH_ROWS};
 use super::report::{Duplicate, Progress, RowProblem, SheetReport, SkippedSheet};
-use super::source::{Input, RawRow, ReadError};
+use super::sheets::{self, SheetImport};
+use super::source::{Input, RawRow};
 use super::volunteer_fields::VolunteerField;
 use super::ImportOptions;
 use crate::areas::{Place, Resolver};
@@ -112,41 +113,22 @@ pub fn import_volunteers(
     cancel: &AtomicBool,
 ) -> Result<VolunteerImportReport> {
     let started = Instant::now();
-    let mut input = super::read::open(path, &opts.limits)?;
-    let file = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let (mut input, file) = sheets::open(path, opts)?;
     let lang = opts.lang.unwrap_or_else(Lang::from_env);
     let today = ctx.clock.now().date_naive();
     let body = |w: &mut Write<'_>| -> Result<VolunteerImportReport> {
         let judge = Judge { lang, today, skills: volunteers::refdata::skills_in(w.tx())? };
         let mut run = Run::new(judge, &file, input.as_ref());
-        let sheets = input.sheets().to_vec();
-        let expected: u64 = sheets.iter().filter_map(|s| s.rows_hint).sum();
-        let mut report_progress =
-            |done: u64| progress(Progress { rows_done: done, rows_expected: expected.max(done) });
-        for (index, info) in sheets.iter().enumerate() {
-            if opts.sheet.as_ref().is_some_and(|only| only != &info.name) {
-                let reason = "not_selected".to_owned();
-                run.report.skipped_sheets.push(SkippedSheet { name: info.name.clone(), reason });
-                continue;
-            }
-            let mapping = opts.mapping.as_ref();
-            run.sheet(w, input.as_mut(), index, &info.name, mapping, cancel, &mut report_progress)?;
-        }
-        if let Some(only) = &opts.sheet {
-            if !sheets.iter().any(|s| &s.name == only) {
-                return Err(CoreError::Invalid(format!("the file has no sheet named “{only}”")));
-            }
-        }
-        if run.report.sheets.is_empty() {
-            return Err(ReadError::NotARoster(
-                "no sheet has a header row naming at least 3 volunteer columns (姓名, 手机, 技能, \
-                 可服务时间…); give a column mapping if the headers are unusual"
-                    .into(),
-            )
-            .into());
-        }
+        sheets::import_sheets(
+            &mut run,
+            w,
+            input.as_mut(),
+            opts,
+            cancel,
+            progress,
+            "no sheet has a header row naming at least 3 volunteer columns (姓名, 手机, 技能, \
+             可服务时间…); give a column mapping if the headers are unusual",
+        )?;
         run.finish(w)?;
         Ok(run.report)
     };
@@ -197,14 +179,21 @@ impl Seen {
     }
 }
 
-/// The stored volunteer this row names, by the rule [`Seen::earlier`] applies in the file.
-fn stored_volunteer(conn: &Connection, d: &VolunteerDraft) -> Result<Option<(String, String)>> {
+/// The first live row of `table` (`volunteers` or `residents`) naming the person this draft
+/// names, as (id, name): the same identity number, else the same name and phone where one of
+/// the two gives no identity number, the rule [`Seen::earlier`] applies in the file (a phone
+/// alone is often a household's, so it never matches two different names).
+fn same_person(
+    conn: &Connection,
+    table: &'static str,
+    d: &VolunteerDraft,
+) -> Result<Option<(String, String)>> {
     if let Some(id) = &d.id_number {
         let hit = conn
-            .prepare_cached(
-                "SELECT id, name FROM volunteers WHERE id_number = ?1 AND deleted = 0
-                 ORDER BY rid LIMIT 1",
-            )?
+            .prepare_cached(&format!(
+                "SELECT id, name FROM {table} WHERE id_number = ?1 AND deleted = 0
+                 ORDER BY rid LIMIT 1"
+            ))?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         if hit.is_some() {
@@ -212,36 +201,11 @@ fn stored_volunteer(conn: &Connection, d: &VolunteerDraft) -> Result<Option<(Str
         }
     }
     Ok(conn
-        .prepare_cached(
-            "SELECT id, name FROM volunteers WHERE name = ?1 AND phone = ?2 AND deleted = 0
+        .prepare_cached(&format!(
+            "SELECT id, name FROM {table} WHERE name = ?1 AND phone = ?2 AND deleted = 0
                  AND (id_number IS NULL OR ?3 IS NULL)
-             ORDER BY rid LIMIT 1",
-        )?
-        .query_row((&d.name, &d.phone, &d.id_number), |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
-}
-
-/// The resident this volunteer also is: the same identity number, else the same name and phone
-/// (a phone alone is often a household's, so it never links two different names).
-fn resident_of(conn: &Connection, d: &VolunteerDraft) -> Result<Option<(String, String)>> {
-    if let Some(id) = &d.id_number {
-        let hit = conn
-            .prepare_cached(
-                "SELECT id, name FROM residents WHERE id_number = ?1 AND deleted = 0
-                 ORDER BY rid LIMIT 1",
-            )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        if hit.is_some() {
-            return Ok(hit);
-        }
-    }
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, name FROM residents WHERE name = ?1 AND phone = ?2 AND deleted = 0
-                 AND (id_number IS NULL OR ?3 IS NULL)
-             ORDER BY rid LIMIT 1",
-        )?
+             ORDER BY rid LIMIT 1"
+        ))?
         .query_row((&d.name, &d.phone, &d.id_number), |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
@@ -275,59 +239,6 @@ impl Run {
         }
     }
 
-    /// One sheet, streamed: its header found among the first rows, then each row judged and
-    /// written as it comes.
-    #[allow(clippy::too_many_arguments)]
-    fn sheet(
-        &mut self,
-        w: &mut Write<'_>,
-        input: &mut dyn Input,
-        index: usize,
-        name: &str,
-        mapping: Option<&Mapping>,
-        cancel: &AtomicBool,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<()> {
-        let mut head: Vec<RawRow> = Vec::with_capacity(SEARCH_ROWS);
-        let mut header: Option<Header<VolunteerField>> = None;
-        let mut decided = false;
-        let mut failed: Option<CoreError> = None;
-        let mut visit = |raw: RawRow| -> Result<ControlFlow<()>> {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(CoreError::Cancelled);
-            }
-            if let Some(h) = &header {
-                self.row(w, &raw, h)?;
-                if self.done.is_multiple_of(PROGRESS_EVERY) {
-                    progress(self.done);
-                }
-                return Ok(ControlFlow::Continue(()));
-            }
-            head.push(raw);
-            if head.len() < SEARCH_ROWS {
-                return Ok(ControlFlow::Continue(()));
-            }
-            decided = true;
-            header = self.start(w, name, std::mem::take(&mut head), mapping)?;
-            Ok(if header.is_some() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) })
-        };
-        input.visit_rows(index, &mut |raw| {
-            visit(raw).unwrap_or_else(|e| {
-                failed = Some(e);
-                ControlFlow::Break(())
-            })
-        })?;
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        if !decided {
-            // A sheet shorter than the rows the header is looked for in.
-            self.start(w, name, head, mapping)?;
-        }
-        progress(self.done);
-        Ok(())
-    }
-
     /// Finds the sheet's header among its first rows and judges the rows below it.
     fn start(
         &mut self,
@@ -337,17 +248,12 @@ impl Run {
         mapping: Option<&Mapping>,
     ) -> Result<Option<Header<VolunteerField>>> {
         let Some(h) = header::detect_fields::<VolunteerField>(&head, mapping) else {
-            let reason = if head.iter().all(RawRow::is_blank) { "empty" } else { "no_header" };
-            let skipped = SkippedSheet { name: name.to_owned(), reason: reason.into() };
+            let reason = sheets::no_header_reason(&head).into();
+            let skipped = SkippedSheet { name: name.to_owned(), reason };
             self.report.skipped_sheets.push(skipped);
             return Ok(None);
         };
-        self.report.sheets.push(SheetReport {
-            name: name.to_owned(),
-            header_row: h.row,
-            mapping: h.mapping.clone(),
-            ..SheetReport::default()
-        });
+        self.report.sheets.push(SheetReport::found(name, h.row, h.mapping.clone()));
         for raw in head.iter().filter(|r| r.row > h.row) {
             self.row(w, raw, &h)?;
         }
@@ -418,7 +324,7 @@ impl Run {
             return Ok(());
         }
         self.seen.remember(&d, sheet, row);
-        if let Some((volunteer_id, name)) = stored_volunteer(w.tx(), &d)? {
+        if let Some((volunteer_id, name)) = same_person(w.tx(), "volunteers", &d)? {
             let sheet = self.report.sheets[sheet].name.clone();
             self.report.existing.push(KnownVolunteer { sheet, row, volunteer_id, name });
             return Ok(());
@@ -437,7 +343,7 @@ impl Run {
             grid: grid.as_deref(),
         };
         d.area_id = self.areas.resolve(w, &place)?.map(|a| a.id);
-        if let Some((resident_id, resident_name)) = resident_of(w.tx(), &d)? {
+        if let Some((resident_id, resident_name)) = same_person(w.tx(), "residents", &d)? {
             if resident_name != d.name {
                 let (zh, en) = (
                     format!(
@@ -493,6 +399,69 @@ impl Run {
         });
         self.flush(w, Some(summary))?;
         self.report.import_id = Some(self.import_id.clone());
+        Ok(())
+    }
+}
+
+impl SheetImport for Run {
+    fn skipped_sheets(&mut self) -> &mut Vec<SkippedSheet> {
+        &mut self.report.skipped_sheets
+    }
+
+    fn sheets_found(&self) -> usize {
+        self.report.sheets.len()
+    }
+
+    /// One sheet, streamed: its header found among the first rows, then each row judged and
+    /// written as it comes.
+    fn sheet(
+        &mut self,
+        w: &mut Write<'_>,
+        input: &mut dyn Input,
+        index: usize,
+        name: &str,
+        opts: &ImportOptions,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        let mapping = opts.mapping.as_ref();
+        let mut head: Vec<RawRow> = Vec::with_capacity(SEARCH_ROWS);
+        let mut header: Option<Header<VolunteerField>> = None;
+        let mut decided = false;
+        let mut failed: Option<CoreError> = None;
+        let mut visit = |raw: RawRow| -> Result<ControlFlow<()>> {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(CoreError::Cancelled);
+            }
+            if let Some(h) = &header {
+                self.row(w, &raw, h)?;
+                if self.done.is_multiple_of(PROGRESS_EVERY) {
+                    progress(self.done);
+                }
+                return Ok(ControlFlow::Continue(()));
+            }
+            head.push(raw);
+            if head.len() < SEARCH_ROWS {
+                return Ok(ControlFlow::Continue(()));
+            }
+            decided = true;
+            header = self.start(w, name, std::mem::take(&mut head), mapping)?;
+            Ok(if header.is_some() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) })
+        };
+        input.visit_rows(index, &mut |raw| {
+            visit(raw).unwrap_or_else(|e| {
+                failed = Some(e);
+                ControlFlow::Break(())
+            })
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if !decided {
+            // A sheet shorter than the rows the header is looked for in.
+            self.start(w, name, head, mapping)?;
+        }
+        progress(self.done);
         Ok(())
     }
 }

@@ -73,13 +73,8 @@ pub(crate) fn create_in(w: &mut crate::write::Write<'_>, draft: &ResidentDraft) 
         &json!({ "residents": [row], "areas": wr.areas.created, "tags": wr.tags.created }),
     )?;
     w.audit(AuditEntry {
-        action: "resident.create".into(),
-        entity: "resident".into(),
-        entity_ids: vec![id.clone()],
         after: Some(row),
-        op_id: Some(op.op_id),
-        subjects: vec![id.clone()],
-        ..AuditEntry::default()
+        ..AuditEntry::about("resident.create", "resident", &id, op.op_id)
     })?;
     Ok(id)
 }
@@ -190,14 +185,9 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str, patch: ResidentPatch) -> Result<Resid
         let after: serde_json::Map<_, _> =
             changes.iter().map(|c| (c.field.clone(), json!(c.after))).collect();
         w.audit(AuditEntry {
-            action: "resident.update".into(),
-            entity: "resident".into(),
-            entity_ids: vec![id.to_owned()],
             before: Some(before.into()),
             after: Some(after.into()),
-            op_id: Some(op.op_id),
-            subjects: vec![id.to_owned()],
-            ..AuditEntry::default()
+            ..AuditEntry::about("resident.update", "resident", id, op.op_id)
         })?;
         Ok(())
     })?;
@@ -225,13 +215,8 @@ pub fn reveal(ctx: &mut Ctx<'_>, id: &str, field: &str) -> Result<Option<String>
     ctx.write(|w| {
         let op = w.emit("residents.reveal", &record)?;
         w.audit(AuditEntry {
-            action: "resident.reveal".into(),
-            entity: "resident".into(),
-            entity_ids: vec![id.to_owned()],
             after: Some(record.clone()),
-            op_id: Some(op.op_id),
-            subjects: vec![id.to_owned()],
-            ..AuditEntry::default()
+            ..AuditEntry::about("resident.reveal", "resident", id, op.op_id)
         })?;
         Ok(())
     })?;

@@ -16,6 +16,8 @@ mod tests;
 mod tests_volunteers;
 #[cfg(test)]
 mod tests_volunteers_gaps;
+#[cfg(test)]
+mod tests_volunteers_kit;
 pub mod view;
 pub mod wire;
 

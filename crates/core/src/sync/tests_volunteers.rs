@@ -4,123 +4,18 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::memhub::MemServer;
-use super::tests::{snapshot, Device, PushOnly};
-use super::wire::{entity, Role, Row};
+use super::tests::{Device, PushOnly};
+use super::tests_volunteers_kit::{
+    all, assign, balances_agree, count, daily_cap, draft, on_server, one_task, record, refused,
+    request, request_input, server, shop, state, sync_both, tasks, two_laptops, volunteer,
+};
+use super::wire::entity;
 use crate::clock::{Clock, ManualClock};
 use crate::desk::Desk;
-use crate::requests::{self, NewRequest, Status, Step};
-use crate::store::Store;
+use crate::requests::{Status, Step};
 use crate::volunteers::assignment::{self, AssignInput, AssignmentStatus, Move};
-use crate::volunteers::points;
-use crate::volunteers::refdata::{self, Shop, VolunteerSettings};
-use crate::volunteers::{self, VolunteerDraft};
-
-pub(super) fn server() -> MemServer {
-    let mut s = MemServer::new("本区", ManualClock::fixed().now().timestamp_millis());
-    for u in ["alice", "bob", "carol"] {
-        s.add_user(u, Role::DistrictSupervisor, None);
-    }
-    s
-}
-
-pub(super) fn draft(name: &str, capacity: u32) -> VolunteerDraft {
-    VolunteerDraft {
-        name: name.into(),
-        phone: Some("13912340001".into()),
-        capacity,
-        ..VolunteerDraft::default()
-    }
-}
-
-pub(super) fn volunteer(d: &mut Device, name: &str, capacity: u32) -> String {
-    d.ctx(|c| volunteers::create(c, draft(name, capacity))).expect("volunteer").id
-}
-
-pub(super) fn request_input() -> NewRequest {
-    NewRequest {
-        category: "medicine".into(),
-        description: "需要买降压药".into(),
-        ..NewRequest::default()
-    }
-}
-
-/// A medicine run (worth 8 points), accepted.
-pub(super) fn request(d: &mut Device) -> String {
-    let id = d.ctx(|c| requests::create(c, request_input())).expect("request").id;
-    d.ctx(|c| requests::act(c, &id, Step::Accept)).expect("accept");
-    id
-}
-
-pub(super) fn assign(d: &mut Device, request: &str, volunteer: &str) -> crate::Result<String> {
-    let input = AssignInput {
-        request_id: request.into(),
-        volunteer_id: volunteer.into(),
-        slot: None,
-        note: None,
-    };
-    d.ctx(|c| assignment::assign(c, input)).map(|a| a.id)
-}
-
-pub(super) fn record(d: &mut Device, id: &str, m: Move) -> crate::Result<()> {
-    d.ctx(|c| assignment::record(c, id, m, Some("电话核实".into()))).map(|_| ())
-}
-
-/// The server's live rows of one entity.
-pub(super) fn on_server(s: &MemServer, e: &str) -> Vec<Row> {
-    s.hub.borrow().rows().iter().filter(|r| r.row.entity == e).map(|r| r.row.clone()).collect()
-}
-
-pub(super) fn state(s: &MemServer, volunteer: &str) -> serde_json::Map<String, Value> {
-    s.hub
-        .borrow()
-        .rows()
-        .iter()
-        .find(|r| r.row.entity == entity::VOLUNTEER_STATE && r.row.id == volunteer)
-        .map(|r| r.row.fields.clone())
-        .unwrap_or_default()
-}
-
-/// Everything a laptop holds, volunteers, assignments and the ledger included.
-pub(super) fn all(store: &Store) -> Vec<String> {
-    let mut out = snapshot(store);
-    out.extend(super::sim::volunteer_lines(store.conn()));
-    out
-}
-
-pub(super) fn refused(store: &Store) -> Vec<(String, String)> {
-    let mut stmt = store
-        .conn()
-        .prepare("SELECT kind, reason FROM sync_outcomes WHERE outcome = 'rejected' ORDER BY seq")
-        .expect("prepare");
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("query");
-    rows.collect::<Result<_, _>>().expect("rows")
-}
-
-pub(super) fn count(store: &Store, sql: &str) -> i64 {
-    store.conn().query_row(sql, [], |r| r.get(0)).expect("count")
-}
-
-/// The ledger's sum on the server, the server's own count and every laptop's balance agree,
-/// and none is below zero; returns it.
-pub(super) fn balances_agree(s: &MemServer, volunteer: &str, laptops: &[&Device]) -> i64 {
-    let sum: i64 = on_server(s, entity::POINTS_ENTRY)
-        .iter()
-        .filter(|e| e.str("volunteer_id") == Some(volunteer))
-        .map(|e| e.fields["amount"].as_i64().expect("amount"))
-        .sum();
-    assert_eq!(state(s, volunteer)["balance"].as_i64(), Some(sum), "the server counts its ledger");
-    assert!(sum >= 0);
-    for d in laptops {
-        assert_eq!(points::balance(&d.store, volunteer).expect("balance"), sum);
-        for e in points::ledger(&d.store, Some(volunteer)).expect("ledger") {
-            assert!(e.balance >= 0, "a running balance below zero: {e:?}");
-        }
-    }
-    sum
-}
+use crate::volunteers::{self, points};
 
 #[test]
 fn one_volunteer_booked_offline_on_two_laptops_stands_once_and_the_other_laptop_shows_why() {
@@ -198,27 +93,11 @@ fn one_volunteer_booked_offline_on_two_laptops_stands_once_and_the_other_laptop_
 
 #[test]
 fn redemptions_offline_on_two_laptops_never_overdraw_the_balance() {
-    let server = server();
-    let mut a = Device::new(&server, "alice");
-    let mut b = Device::new(&server, "bob");
+    let (server, mut a, mut b) = two_laptops();
     let vol = volunteer(&mut a, "吴十", 1);
-    let shop = a
-        .ctx(|c| {
-            refdata::set_shop(
-                c,
-                Shop {
-                    id: String::new(),
-                    name: "惠民超市".into(),
-                    address: String::new(),
-                    active: true,
-                },
-            )
-        })
-        .expect("shop")
-        .id;
+    let shop = shop(&mut a, "惠民超市");
     a.ctx(|c| points::correct(c, &vol, 15, "补录三月服务")).expect("points");
-    a.sync(&server).expect("a");
-    b.sync(&server).expect("b");
+    sync_both(&server, &mut a, &mut b);
     assert_eq!(points::balance(&b.store, &vol).expect("balance"), 15);
     // Offline: 10 on each laptop, 20 of 15.
     a.ctx(|c| points::redeem(c, &vol, &shop, 10, "")).expect("a redeems");
@@ -251,22 +130,11 @@ fn redemptions_offline_on_two_laptops_never_overdraw_the_balance() {
 /// Three tasks of one volunteer done and confirmed on one day, on two laptops.
 #[test]
 fn the_daily_cap_holds_across_laptops_the_later_earnings_clamped_then_dropped() {
-    let server = server();
-    let mut a = Device::new(&server, "alice");
-    let mut b = Device::new(&server, "bob");
-    a.ctx(|c| {
-        refdata::set_settings(c, VolunteerSettings { points_daily_cap: 12, stale_minutes: 120 })
-    })
-    .expect("cap");
+    let (server, mut a, mut b) = two_laptops();
+    daily_cap(&mut a, 12);
     let vol = volunteer(&mut a, "周九", 3);
-    let tasks: Vec<String> = (0..3)
-        .map(|_| {
-            let r = request(&mut a);
-            assign(&mut a, &r, &vol).expect("assign")
-        })
-        .collect();
-    a.sync(&server).expect("a");
-    b.sync(&server).expect("b");
+    let tasks = tasks(&mut a, &vol, 3, false);
+    sync_both(&server, &mut a, &mut b);
     // Offline: A finishes the first; B the other two (locally 8, then 4 of the cap of 12).
     for (d, t) in [(&mut a, &tasks[0]), (&mut b, &tasks[1])] {
         record(d, t, Move::Done).expect("done");
@@ -306,15 +174,10 @@ fn the_daily_cap_holds_across_laptops_the_later_earnings_clamped_then_dropped() 
 
 #[test]
 fn a_task_confirmed_on_two_laptops_earns_once() {
-    let server = server();
-    let mut a = Device::new(&server, "alice");
-    let mut b = Device::new(&server, "bob");
-    let vol = volunteer(&mut a, "郑一", 1);
-    let r = request(&mut a);
-    let t = assign(&mut a, &r, &vol).expect("assign");
+    let (server, mut a, mut b) = two_laptops();
+    let (vol, _, t) = one_task(&mut a, "郑一");
     record(&mut a, &t, Move::Done).expect("done");
-    a.sync(&server).expect("a");
-    b.sync(&server).expect("b");
+    sync_both(&server, &mut a, &mut b);
     a.ctx(|c| assignment::confirm(c, &t)).expect("a confirms");
     b.clock.advance_ms(120_000);
     b.ctx(|c| assignment::confirm(c, &t)).expect("b confirms");
@@ -336,14 +199,9 @@ fn a_task_confirmed_on_two_laptops_earns_once() {
 #[test]
 fn a_no_show_and_a_done_for_one_task_on_two_laptops_end_as_the_first_to_arrive() {
     for no_show_first in [true, false] {
-        let server = server();
-        let mut a = Device::new(&server, "alice");
-        let mut b = Device::new(&server, "bob");
-        let vol = volunteer(&mut a, "赵六", 1);
-        let r = request(&mut a);
-        let t = assign(&mut a, &r, &vol).expect("assign");
-        a.sync(&server).expect("a");
-        b.sync(&server).expect("b");
+        let (server, mut a, mut b) = two_laptops();
+        let (vol, r, t) = one_task(&mut a, "赵六");
+        sync_both(&server, &mut a, &mut b);
         // A: the volunteer never came (back to the queue); B: done, and confirmed.
         record(&mut a, &t, Move::NoShow).expect("no-show");
         b.clock.advance_ms(60_000);
@@ -415,9 +273,7 @@ fn an_assignment_made_offline_is_pending_until_the_server_answers() {
 
 #[test]
 fn a_full_resync_forgets_volunteer_rows_the_server_no_longer_has_and_keeps_work_waiting() {
-    let s = server();
-    let mut a = Device::new(&s, "alice");
-    let mut b = Device::new(&s, "bob");
+    let (s, mut a, mut b) = two_laptops();
     let kept = volunteer(&mut a, "张三", 2);
     let purged = volunteer(&mut a, "李四", 1);
     let r = request(&mut a);
@@ -425,8 +281,7 @@ fn a_full_resync_forgets_volunteer_rows_the_server_no_longer_has_and_keeps_work_
     record(&mut a, &done, Move::Done).expect("done");
     a.ctx(|c| assignment::confirm(c, &done)).expect("confirm");
     a.ctx(|c| points::correct(c, &purged, 3, "补录")).expect("points");
-    a.sync(&s).expect("a");
-    b.sync(&s).expect("b");
+    sync_both(&s, &mut a, &mut b);
     assert_eq!(count(&b.store, "SELECT count(*) FROM volunteers"), 2);
     // The server purges one volunteer and its entry, past b's cursor.
     let entry = on_server(&s, entity::POINTS_ENTRY)

@@ -7,8 +7,9 @@
 use serde_json::Value;
 
 use super::tests::Device;
-use super::tests_volunteers::{
-    all, assign, balances_agree, on_server, record, refused, request, server, state, volunteer,
+use super::tests_volunteers_kit::{
+    all, assign, balances_agree, daily_cap, on_server, one_task, record, refused, request, shop,
+    state, sync_both, tasks, two_laptops, volunteer,
 };
 use super::wire::entity;
 use crate::clock::Clock;
@@ -16,24 +17,20 @@ use crate::requests::{self, Step};
 use crate::volunteers;
 use crate::volunteers::assignment::{self, AssignInput, AssignmentStatus, Move};
 use crate::volunteers::points;
-use crate::volunteers::refdata::{self, Shop, VolunteerSettings};
 
 /// Known gap of the first cut: a task "from now" holds the volunteer from when it is accepted,
 /// so its window moves, and the server took the new window without looking at the planned
 /// slots other laptops booked meanwhile.
 #[test]
 fn a_task_from_now_accepted_offline_never_runs_into_a_slot_booked_on_another_laptop() {
-    let server = server();
-    let mut a = Device::new(&server, "alice");
-    let mut b = Device::new(&server, "bob");
+    let (server, mut a, mut b) = two_laptops();
     let vol = volunteer(&mut a, "钱七", 2);
     let (r1, r2) = (request(&mut a), request(&mut a));
     let now = a.clock.now().timestamp_millis();
     let hour = 3_600_000;
     // From now (a medicine run: 90 minutes).
     let task = assign(&mut a, &r2, &vol).expect("from now");
-    a.sync(&server).expect("a");
-    b.sync(&server).expect("b");
+    sync_both(&server, &mut a, &mut b);
     // B books the volunteer's evening: clear of the task as it stands.
     let input = AssignInput {
         request_id: r1.clone(),
@@ -68,13 +65,10 @@ fn a_task_from_now_accepted_offline_never_runs_into_a_slot_booked_on_another_lap
 
 #[test]
 fn two_laptops_sending_each_a_volunteer_to_one_request_end_with_one() {
-    let server = server();
-    let mut a = Device::new(&server, "alice");
-    let mut b = Device::new(&server, "bob");
+    let (server, mut a, mut b) = two_laptops();
     let (v1, v2) = (volunteer(&mut a, "甲", 1), volunteer(&mut a, "乙", 1));
     let r = request(&mut a);
-    a.sync(&server).expect("a");
-    b.sync(&server).expect("b");
+    sync_both(&server, &mut a, &mut b);
     let first = assign(&mut a, &r, &v1).expect("a sends 甲");
     assign(&mut b, &r, &v2).expect("b sends 乙");
     a.sync(&server).expect("a");
@@ -99,14 +93,9 @@ fn two_laptops_sending_each_a_volunteer_to_one_request_end_with_one() {
 
 #[test]
 fn a_request_cancelled_after_its_volunteer_no_showed_on_another_laptop_is_still_cancelled() {
-    let server = server();
-    let mut a = Device::new(&server, "alice");
-    let mut b = Device::new(&server, "bob");
-    let vol = volunteer(&mut a, "孙二", 1);
-    let r = request(&mut a);
-    let t = assign(&mut a, &r, &vol).expect("assign");
-    a.sync(&server).expect("a");
-    b.sync(&server).expect("b");
+    let (server, mut a, mut b) = two_laptops();
+    let (_, r, t) = one_task(&mut a, "孙二");
+    sync_both(&server, &mut a, &mut b);
     record(&mut a, &t, Move::NoShow).expect("no-show");
     let cancel = Step::Cancel { reason: "居民撤回".into() };
     b.ctx(|c| requests::act(c, &r, cancel)).expect("b cancels, ending the task it knows");
@@ -130,14 +119,9 @@ fn a_request_cancelled_after_its_volunteer_no_showed_on_another_laptop_is_still_
 /// move is still decided by the state machine, and the row says what the server decided.
 #[test]
 fn a_move_recorded_earlier_but_arriving_later_still_moves_the_task() {
-    let server = server();
-    let mut a = Device::new(&server, "alice");
-    let mut b = Device::new(&server, "bob");
-    let vol = volunteer(&mut a, "周五", 1);
-    let r = request(&mut a);
-    let t = assign(&mut a, &r, &vol).expect("assign");
-    a.sync(&server).expect("a");
-    b.sync(&server).expect("b");
+    let (server, mut a, mut b) = two_laptops();
+    let (vol, r, t) = one_task(&mut a, "周五");
+    sync_both(&server, &mut a, &mut b);
     let cancel = Step::Cancel { reason: "居民撤回".into() };
     a.ctx(|c| requests::act(c, &r, cancel)).expect("a cancels at 8:00");
     b.clock.advance_ms(10 * 60_000);
@@ -162,24 +146,11 @@ fn a_move_recorded_earlier_but_arriving_later_still_moves_the_task() {
 #[test]
 fn an_earning_for_a_day_the_server_no_longer_counts_never_passes_the_cap() {
     use super::hub::{HubRead, HubTx};
-    let server = server();
-    let mut a = Device::new(&server, "alice");
-    let mut b = Device::new(&server, "bob");
-    a.ctx(|c| {
-        refdata::set_settings(c, VolunteerSettings { points_daily_cap: 12, stale_minutes: 120 })
-    })
-    .expect("cap");
+    let (server, mut a, mut b) = two_laptops();
+    daily_cap(&mut a, 12);
     let vol = volunteer(&mut a, "冯二", 2);
-    let tasks: Vec<String> = (0..2)
-        .map(|_| {
-            let r = request(&mut a);
-            let t = assign(&mut a, &r, &vol).expect("assign");
-            record(&mut a, &t, Move::Done).expect("done today");
-            t
-        })
-        .collect();
-    a.sync(&server).expect("a");
-    b.sync(&server).expect("b");
+    let tasks = tasks(&mut a, &vol, 2, true);
+    sync_both(&server, &mut a, &mut b);
     // A year of earnings on later days, as a long-serving volunteer has (the server's count).
     {
         let mut hub = server.hub.borrow_mut();
@@ -194,8 +165,7 @@ fn an_earning_for_a_day_the_server_no_longer_counts_never_passes_the_cap() {
     // Each laptop confirms one of today's tasks: 8 + 8 of a cap of 12.
     a.ctx(|c| assignment::confirm(c, &tasks[0])).expect("a confirms");
     b.ctx(|c| assignment::confirm(c, &tasks[1])).expect("b confirms");
-    a.sync(&server).expect("a");
-    b.sync(&server).expect("b");
+    sync_both(&server, &mut a, &mut b);
     a.sync(&server).expect("a");
     let today: i64 = on_server(&server, entity::POINTS_ENTRY)
         .iter()
@@ -212,38 +182,12 @@ fn an_earning_for_a_day_the_server_no_longer_counts_never_passes_the_cap() {
 /// earning reads as overdrawn on the laptop that made it.
 #[test]
 fn the_running_balance_follows_the_servers_order_once_synced() {
-    let server = server();
-    let mut a = Device::new(&server, "alice");
-    let mut b = Device::new(&server, "bob");
-    a.ctx(|c| {
-        refdata::set_settings(c, VolunteerSettings { points_daily_cap: 12, stale_minutes: 120 })
-    })
-    .expect("cap");
+    let (server, mut a, mut b) = two_laptops();
+    daily_cap(&mut a, 12);
     let vol = volunteer(&mut a, "陈三", 2);
-    let shop = a
-        .ctx(|c| {
-            refdata::set_shop(
-                c,
-                Shop {
-                    id: String::new(),
-                    name: "便利店".into(),
-                    address: String::new(),
-                    active: true,
-                },
-            )
-        })
-        .expect("shop")
-        .id;
-    let tasks: Vec<String> = (0..2)
-        .map(|_| {
-            let r = request(&mut a);
-            let t = assign(&mut a, &r, &vol).expect("assign");
-            record(&mut a, &t, Move::Done).expect("done");
-            t
-        })
-        .collect();
-    a.sync(&server).expect("a");
-    b.sync(&server).expect("b");
+    let shop = shop(&mut a, "便利店");
+    let tasks = tasks(&mut a, &vol, 2, true);
+    sync_both(&server, &mut a, &mut b);
     a.ctx(|c| assignment::confirm(c, &tasks[0])).expect("a: 8");
     b.ctx(|c| assignment::confirm(c, &tasks[1])).expect("b: 8");
     b.ctx(|c| points::redeem(c, &vol, &shop, 8, "")).expect("b spends them");
@@ -301,24 +245,11 @@ impl super::client::Transport for LostAnswers<'_> {
 /// pull brings a row the server never held, so the laptop kept points the server never gave.
 #[test]
 fn an_earning_dropped_at_the_cap_goes_from_the_laptop_even_when_the_answer_was_lost() {
-    let server = server();
-    let mut a = Device::new(&server, "alice");
-    let mut b = Device::new(&server, "bob");
-    a.ctx(|c| {
-        refdata::set_settings(c, VolunteerSettings { points_daily_cap: 12, stale_minutes: 120 })
-    })
-    .expect("cap");
+    let (server, mut a, mut b) = two_laptops();
+    daily_cap(&mut a, 12);
     let vol = volunteer(&mut a, "何七", 3);
-    let tasks: Vec<String> = (0..3)
-        .map(|_| {
-            let r = request(&mut a);
-            let t = assign(&mut a, &r, &vol).expect("assign");
-            record(&mut a, &t, Move::Done).expect("done");
-            t
-        })
-        .collect();
-    a.sync(&server).expect("a");
-    b.sync(&server).expect("b");
+    let tasks = tasks(&mut a, &vol, 3, true);
+    sync_both(&server, &mut a, &mut b);
     for t in &tasks[..2] {
         a.ctx(|c| assignment::confirm(c, t)).expect("a: 8, then 4");
     }

@@ -136,6 +136,26 @@ pub(crate) fn validate(
     Ok(())
 }
 
+/// A draft's values as the `volunteers` table stores them, where they differ from the draft:
+/// the home area by its row, skills and weekly hours as JSON, the health by its key.
+struct Columns {
+    area_rid: Option<i64>,
+    skills: String,
+    availability: String,
+    health: &'static str,
+}
+
+impl Columns {
+    fn of(conn: &rusqlite::Connection, d: &VolunteerDraft) -> Result<Columns> {
+        Ok(Columns {
+            area_rid: d.area_id.as_deref().map(|a| read::area_rid(conn, a)).transpose()?,
+            skills: serde_json::to_string(&d.skills)?,
+            availability: serde_json::to_string(&d.availability)?,
+            health: d.health.unwrap_or(Health::Well).as_str(),
+        })
+    }
+}
+
 /// Adds one volunteer.
 pub fn create(ctx: &mut Ctx<'_>, mut draft: VolunteerDraft) -> Result<Volunteer> {
     validate(ctx.store.conn(), &mut draft, ctx.clock.now().date_naive())?;
@@ -143,15 +163,10 @@ pub fn create(ctx: &mut Ctx<'_>, mut draft: VolunteerDraft) -> Result<Volunteer>
         let id = insert(w, &draft)?;
         let op = w.emit("volunteer.create", &json!({ "volunteer_ids": [id] }))?;
         w.audit(AuditEntry {
-            action: "volunteer.create".into(),
-            entity: ENTITY.into(),
-            entity_ids: vec![id.clone()],
             after: Some(
                 json!({ "name": draft.name, "skills": draft.skills, "area": draft.area_id }),
             ),
-            op_id: Some(op.op_id),
-            subjects: vec![id.clone()],
-            ..AuditEntry::default()
+            ..AuditEntry::about("volunteer.create", ENTITY, &id, op.op_id)
         })?;
         Ok(id)
     })?;
@@ -173,10 +188,7 @@ pub(crate) fn insert(w: &mut Write<'_>, d: &VolunteerDraft) -> Result<String> {
             )));
         }
     }
-    let area_rid = match &d.area_id {
-        Some(a) => Some(read::area_rid(w.tx(), a)?),
-        None => None,
-    };
+    let c = Columns::of(w.tx(), d)?;
     let id = uuid::Uuid::now_v7().to_string();
     let hlc = w.stamp();
     let at = w.at_rfc3339();
@@ -193,11 +205,11 @@ pub(crate) fn insert(w: &mut Write<'_>, d: &VolunteerDraft) -> Result<String> {
             d.name,
             d.phone,
             d.id_number,
-            area_rid,
-            serde_json::to_string(&d.skills)?,
-            serde_json::to_string(&d.availability)?,
+            c.area_rid,
+            c.skills,
+            c.availability,
             d.capacity,
-            d.health.unwrap_or(Health::Well).as_str(),
+            c.health,
             d.vehicle,
             d.notes,
             at,
@@ -251,10 +263,7 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str, patch: VolunteerPatch) -> Result<Volu
         return Ok(before);
     }
     ctx.write(|w| {
-        let area_rid = match &d.area_id {
-            Some(a) => Some(read::area_rid(w.tx(), a)?),
-            None => None,
-        };
+        let c = Columns::of(w.tx(), &d)?;
         w.tx()
             .prepare_cached(
                 "UPDATE volunteers SET name = ?2, phone = ?3, area_rid = ?4, skills = ?5,
@@ -266,11 +275,11 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str, patch: VolunteerPatch) -> Result<Volu
                 id,
                 d.name,
                 d.phone,
-                area_rid,
-                serde_json::to_string(&d.skills)?,
-                serde_json::to_string(&d.availability)?,
+                c.area_rid,
+                c.skills,
+                c.availability,
                 d.capacity,
-                d.health.unwrap_or(Health::Well).as_str(),
+                c.health,
                 d.vehicle,
                 d.notes,
                 active,
@@ -287,14 +296,9 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str, patch: VolunteerPatch) -> Result<Volu
         let shown =
             |f: &str, v: &serde_json::Value| if f == "phone" { json!("…") } else { v.clone() };
         w.audit(AuditEntry {
-            action: "volunteer.update".into(),
-            entity: ENTITY.into(),
-            entity_ids: vec![id.to_owned()],
             before: Some(changed.iter().map(|(f, o, _)| (f.to_string(), shown(f, o))).collect()),
             after: Some(changed.iter().map(|(f, _, n)| (f.to_string(), shown(f, n))).collect()),
-            op_id: Some(op.op_id),
-            subjects: vec![id.to_owned()],
-            ..AuditEntry::default()
+            ..AuditEntry::about("volunteer.update", ENTITY, id, op.op_id)
         })?;
         Ok(())
     })?;
