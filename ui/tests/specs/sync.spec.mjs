@@ -154,7 +154,7 @@ export default [
       const refusal = all.rejections[0];
       assert.equal(await t.count('refusal-row'), 1);
       assert.match(await t.text('refusal-row'), /诉求·派单/);
-      assert.match(await t.text('refusal-row'), /closed/);
+      assert.match(await t.text('refusal-row'), /诉求目前为“已回访关闭”，不能“派单”/);
 
       await row(notes).getByTestId('conflict-dismiss').click();
       await t.until(async () => (await t.count('conflict-row')) === all.conflicts.length - 1, 'notes dismissed');

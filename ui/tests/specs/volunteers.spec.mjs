@@ -162,8 +162,9 @@ export default [
       await open(t, req, ['queue_after_vol_done', 'vol_full_detail', 'vol_full_dispatch', 'vol_full_suggest']);
       await t.visible('suggestion');
       await t.page.keyboard.press('1');
-      const message = t.call('vol_assign_full').err.message;
-      await t.until(async () => (await t.texts('toast')).includes(message), 'the refusal told');
+      // The rule's code worded in Chinese, not the English message beside it.
+      assert.equal(t.call('vol_assign_full').err.refusal.code, 'at_capacity');
+      await t.until(async () => (await t.texts('toast')).includes('该志愿者已同时承担 1 项任务，达到上限'), 'the refusal told');
       assert.equal(await t.text('request-status'), '已签收', 'nothing changed');
       // The server refused what this laptop did offline: shown in red, with its reason.
       await t.ipc('force', 'request_dispatch', 'dispatch_refused');
@@ -172,7 +173,9 @@ export default [
       await t.visible('dispatch-refusal');
       const refusal = await t.text('dispatch-refusal');
       assert.match(refusal, /服务器拒绝了：派志愿者/);
-      assert.ok(refusal.includes(t.call('dispatch_refused').ok.refusals[0].reason));
+      assert.equal(t.call('dispatch_refused').ok.refusals[0].refusal.code, 'at_capacity');
+      assert.ok(refusal.includes('该志愿者已同时承担 1 项任务，达到上限'), refusal);
+      assert.ok(!refusal.includes(t.call('dispatch_refused').ok.refusals[0].reason), 'not the English');
       // Nobody can go: both greyed with why, and no key sends them.
       await t.until(async () => (await t.count('suggestion')) === 2, 'the two');
       assert.equal(await t.page.locator('[data-testid="suggestion"][data-eligible="false"]').count(), 2);
@@ -293,7 +296,7 @@ export default [
       for (const k of [...draft.skills].reverse()) await t.page.locator(`[data-testid="vf-skill"][data-key="${k}"]`).check();
       await t.id('vf-availability').fill(t.call('avail_err').args.text);
       await t.visible('vf-availability-error');
-      assert.ok((await t.text('vf-availability-error')).includes(t.call('avail_err').err.message));
+      assert.match(await t.text('vf-availability-error'), /“周八”无法识别：请写成“周一至周五 18:00-21:00”/);
       assert.ok(await t.id('vf-save').isDisabled(), 'not saved while not understood');
       await t.id('vf-availability').fill(t.call('avail_ok').args.text);
       await t.visible('vf-availability-strip');
