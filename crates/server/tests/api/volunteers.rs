@@ -50,9 +50,10 @@ impl Laptop {
         client::sync(&mut self.store, &*self.clock, &self.net, &mut |_| {}).unwrap()
     }
 
-    fn refusals(&self) -> Vec<(String, String)> {
+    /// What the server refused: the op's kind, the English reason and the code beside it.
+    fn refusals(&self) -> Vec<(String, String, Option<jiayuan_core::Refusal>)> {
         let c = jiayuan_core::sync::view::conflicts(&self.store).unwrap();
-        c.rejections.into_iter().map(|r| (r.kind, r.reason)).collect()
+        c.rejections.into_iter().map(|r| (r.kind, r.reason, r.refusal)).collect()
     }
 
     /// Its volunteers, their assignments and ledger, and the requests they were sent to, as
@@ -171,7 +172,8 @@ fn one_volunteer_booked_on_two_laptops_offline_is_refused_on_the_second_with_its
     let why = c.refusals();
     assert_eq!(why.len(), 1, "{why:?}");
     assert_eq!(why[0].0, "assignment.make");
-    assert!(why[0].1.contains("limit") && why[0].1.contains("on the server"), "{why:?}");
+    assert!(why[0].1.contains("limit"), "{why:?}");
+    assert_eq!(why[0].2, Some(jiayuan_core::Refusal::AtCapacity { active: 1 }), "as a code too");
     for l in [&a, &c] {
         assert_eq!(l.assignment_ids(), vec![kept.clone()]);
         let back = requests::read::get(&l.store, &r2, l.clock.now()).unwrap();
@@ -221,7 +223,8 @@ fn a_redemption_beyond_the_servers_balance_is_refused(b: Backend) {
     a.sync();
     let why = c.refusals();
     assert_eq!(why[0].0, "points.redeem");
-    assert!(why[0].1.contains("balance on the server is 5"), "{why:?}");
+    assert!(why[0].1.contains("balance is 5 points"), "{why:?}");
+    assert_eq!(why[0].2, Some(jiayuan_core::Refusal::BalanceTooLow { balance: 5, amount: 10 }));
     for l in [&a, &c] {
         assert_eq!(points::balance(&l.store, &vol).unwrap(), 5);
         let ledger = points::ledger(&l.store, Some(&vol)).unwrap();
