@@ -42,6 +42,14 @@ pub async fn app_info(desk: DeskState<'_>, boot: State<'_, Boot>) -> Reply<Store
     }
 }
 
+/// The passphrase of a computer with no keychain: checked (or set, the first time), then the
+/// store used last is opened.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn store_unlock(desk: DeskState<'_>, passphrase: String) -> Reply<StoreInfo> {
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    blocking(&desk, move |d| d.unlock(&passphrase)).await
+}
+
 #[tauri::command(rename_all = "snake_case")]
 pub async fn open_store(desk: DeskState<'_>, kind: StoreKind) -> Reply<StoreInfo> {
     blocking(&desk, move |d| d.open_store(kind)).await

@@ -59,6 +59,20 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
             let desk = Arc::new(Desk::new(data_dir.clone(), Arc::new(SystemClock)));
+            // Where no keychain keeps the key, a passphrase in the environment unlocks (kiosks,
+            // tests); otherwise the window asks for it.
+            let given = std::env::var(jiayuan_core::store::keying::PASSPHRASE_ENV)
+                .ok()
+                .filter(|p| !p.is_empty())
+                .map(zeroize::Zeroizing::new);
+            if let Some(p) = given {
+                if let Err(e) = desk.give_passphrase(&p) {
+                    tracing::warn!(
+                        code = e.code(),
+                        "the passphrase in the environment was not taken"
+                    );
+                }
+            }
             let open_error = match desk.open_last() {
                 Ok(info) => {
                     tracing::info!(kind = ?info.kind, residents = info.residents, "store open");
@@ -88,6 +102,7 @@ pub fn run() {
             sync::sync_dismiss,
             commands::app_info,
             commands::open_store,
+            commands::store_unlock,
             commands::residents_page,
             commands::resident_facets,
             commands::resident_detail,

@@ -109,15 +109,31 @@ pub struct App {
     session: String,
 }
 
+/// The passphrase of the test stores: these machines have no keychain, and the app takes it
+/// from the environment as a kiosk would (`the_passphrase_is_asked_where_no_keychain_keeps_the_key`
+/// types it instead).
+pub const PASSPHRASE: &str = "passphrase of the window tests";
+
 impl App {
-    /// Starts WebKitWebDriver and, through it, the app on `data_dir`.
+    /// Starts WebKitWebDriver and, through it, the app on `data_dir`, its stores unlocked.
     pub fn start(data_dir: &Path) -> App {
+        App::start_with(data_dir, Some(PASSPHRASE))
+    }
+
+    /// The same; with `None`, the app is given no passphrase and asks for it.
+    pub fn start_with(data_dir: &Path, passphrase: Option<&str>) -> App {
         let port = free_port();
-        let driver = Command::new("WebKitWebDriver")
+        let mut driver = Command::new("WebKitWebDriver");
+        driver
             .arg(format!("--port={port}"))
             .env("TAURI_WEBVIEW_AUTOMATION", "true")
             .env("JIAYUAN_DATA_DIR", data_dir)
             .env("JIAYUAN_LOG", "info")
+            .env_remove("JIAYUAN_PASSPHRASE");
+        if let Some(p) = passphrase {
+            driver.env("JIAYUAN_PASSPHRASE", p);
+        }
+        let driver = driver
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -42,7 +42,7 @@ fn cli_binary() -> PathBuf {
 /// Runs `jiayuan ARGS` to the end and returns its standard output; panics with its errors.
 fn cli(args: &[&str], password: Option<&str>) -> String {
     let mut cmd = Command::new(cli_binary());
-    cmd.args(args).stdin(Stdio::null());
+    cmd.args(args).stdin(Stdio::null()).env("JIAYUAN_PASSPHRASE", driver::PASSPHRASE);
     if let Some(p) = password {
         cmd.env("JIAYUAN_PASSWORD", p);
     }

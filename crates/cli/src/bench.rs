@@ -109,9 +109,11 @@ pub fn import(args: &ImportBench) -> Result<(), Failure> {
         }
     };
     let roster = dir.join("bench_roster.csv");
-    let ours_db = dir.join("bench_ours.db");
+    // Each in its own folder: a folder's stores share one key.
+    let ours_db = dir.join("encrypted").join("bench_ours.db");
+    let unencrypted_db = dir.join("unencrypted").join("bench_ours.db");
     let plain_db = dir.join("bench_plain.db");
-    for p in [&ours_db, &plain_db] {
+    for p in [&ours_db, &unencrypted_db, &plain_db] {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
         }
@@ -136,9 +138,21 @@ pub fn import(args: &ImportBench) -> Result<(), Failure> {
             .arg("--db")
             .arg(&ours_db)
             .arg("--report")
-            .arg(dir.join("bench_report.json")),
+            .arg(dir.join("bench_report.json"))
+            // The store encrypted as the app's is, keyed without the keychain.
+            .env("JIAYUAN_PASSPHRASE", "jiayuan benchmark store"),
     )?;
     let ours_peak = children_peak_mib();
+    // The same import into an unencrypted store: what encryption costs.
+    let unencrypted = timed(
+        Command::new(&exe)
+            .args(["--lang", "en", "--unencrypted", "import", "residents"])
+            .arg(&roster)
+            .arg("--db")
+            .arg(&unencrypted_db)
+            .arg("--report")
+            .arg(dir.join("bench_report_unencrypted.json")),
+    )?;
     let report: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.join("bench_report.json")).map_err(|e| fail(e.to_string()))?,
     )
@@ -162,6 +176,10 @@ pub fn import(args: &ImportBench) -> Result<(), Failure> {
 
     let created = report["created"].as_u64().unwrap_or(0);
     println!("jiayuan import: {ours:.2} s ({created} residents created, {:.0} rows/s), peak memory {ours_peak:.0} MiB", args.rows as f64 / ours);
+    println!(
+        "jiayuan import, store not encrypted: {unencrypted:.2} s; encryption costs {:.2}x",
+        ours / unencrypted
+    );
     println!("sqlite3 .import: {sqlite:.2} s (plain table, no validation or indexes)");
     println!("ratio: {:.2}x (goal 3.0x, stretch 2.0x)", ours / sqlite);
     if args.dir.is_none() {

@@ -26,6 +26,30 @@ pub struct DeskBench {
     pub dir: Option<PathBuf>,
 }
 
+/// The passphrase of benchmark folders: their stores are encrypted as the app's are, without
+/// touching the keychain (a benchmark folder kept with `--dir` opens again next run).
+const BENCH_PASSPHRASE: &str = "jiayuan benchmark store";
+
+/// A desk on a benchmark folder, unlocked.
+pub(crate) fn bench_desk(
+    dir: &std::path::Path,
+    clock: Arc<dyn jiayuan_core::Clock>,
+) -> Result<Desk, Failure> {
+    let keychain = Arc::new(jiayuan_core::store::keying::MemoryKeychain::none());
+    let desk = Desk::with_keychain(dir.to_path_buf(), clock, keychain);
+    desk.give_passphrase(BENCH_PASSPHRASE)?;
+    Ok(desk)
+}
+
+/// The key of a benchmark folder's stores (`--plain`: none, to measure what encryption costs).
+pub(crate) fn bench_key(dir: &std::path::Path) -> Result<jiayuan_core::store::StoreKey, Failure> {
+    use jiayuan_core::store::keying::{unlock, MemoryKeychain, Unlock};
+    match unlock(dir, &MemoryKeychain::none(), Some(BENCH_PASSPHRASE))? {
+        Unlock::Key(k) => Ok(k),
+        Unlock::NeedsPassphrase { .. } => Err(fail("the benchmark folder has no key")),
+    }
+}
+
 pub(crate) fn fail(message: impl std::fmt::Display) -> Failure {
     Failure { exit: 1, message: message.to_string() }
 }
@@ -74,14 +98,14 @@ pub(crate) fn in_dir(
 fn run(args: &DeskBench, dir: &std::path::Path) -> Result<(), Failure> {
     let clock: Arc<dyn jiayuan_core::Clock> = Arc::new(SystemClock);
     let have = {
-        let d = Desk::new(dir.to_path_buf(), clock.clone());
+        let d = bench_desk(dir, clock.clone())?;
         d.open_last()?.residents
     };
     if have < args.residents as u64 {
         let roster = dir.join("bench_roster.csv");
         let t = Instant::now();
         crate::bench::write_roster(&roster, args.residents, 7)?;
-        let d = Desk::new(dir.to_path_buf(), clock.clone());
+        let d = bench_desk(dir, clock.clone())?;
         d.open_last()?;
         let req = jiayuan_core::desk::ImportRequest {
             path: roster.display().to_string(),
@@ -103,7 +127,7 @@ fn run(args: &DeskBench, dir: &std::path::Path) -> Result<(), Failure> {
     // (with the status bar's counts), then the first window. The filters' tag counts load
     // beside it and do not hold the table up.
     let t = Instant::now();
-    let d = Desk::new(dir.to_path_buf(), clock.clone());
+    let d = bench_desk(dir, clock.clone())?;
     let info = d.open_last()?;
     let t_open = ms(t);
     let first = d.residents_page(&query("", 0))?;

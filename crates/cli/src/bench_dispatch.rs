@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use clap::Args;
 use jiayuan_core::desk::volunteers::DispatchQuery;
-use jiayuan_core::desk::{Desk, StoreKind};
+use jiayuan_core::desk::StoreKind;
 use jiayuan_core::requests::{self, NewRequest, Step};
 use jiayuan_core::residents::{self, ResidentDraft};
 use jiayuan_core::volunteers::assignment::{self, AssignInput, Move};
@@ -73,7 +73,8 @@ fn line(label: &str, mut t: Vec<f64>) {
 
 /// The district: one resident and one open request per grid and category, and the volunteers.
 fn build(path: &std::path::Path, n: usize) -> Result<(), Failure> {
-    let mut store = Store::open(path).map_err(fail)?;
+    let key = crate::bench_desk::bench_key(path.parent().unwrap_or(path))?;
+    let mut store = Store::open(path, Some(&key)).map_err(fail)?;
     let actor = Actor::new("bench", "bench");
     let clock = SystemClock;
     let mut ctx = Ctx::new(&mut store, &clock, &actor);
@@ -93,7 +94,8 @@ fn build(path: &std::path::Path, n: usize) -> Result<(), Failure> {
         .map(|r| r.id)
         .collect();
     let grids: Vec<String> = {
-        let desk = Desk::new(path.parent().unwrap_or(path).to_path_buf(), Arc::new(SystemClock));
+        let desk =
+            crate::bench_desk::bench_desk(path.parent().unwrap_or(path), Arc::new(SystemClock))?;
         desk.open_store(StoreKind::Main).map_err(fail)?;
         desk.areas()
             .map_err(fail)?
@@ -177,7 +179,7 @@ pub fn dispatch_bench(args: &DispatchBench) -> Result<(), Failure> {
         if !path.exists() {
             build(&path, args.volunteers)?;
         }
-        let desk = Desk::new(dir.to_path_buf(), Arc::new(SystemClock));
+        let desk = crate::bench_desk::bench_desk(dir, Arc::new(SystemClock))?;
         desk.open_store(StoreKind::Main).map_err(fail)?;
         let requests: Vec<String> = desk
             .requests_queue(&Default::default(), 0, 1000)
@@ -186,7 +188,7 @@ pub fn dispatch_bench(args: &DispatchBench) -> Result<(), Failure> {
             .into_iter()
             .map(|i| i.id)
             .collect();
-        let store = Store::open(&path).map_err(fail)?;
+        let store = Store::open(&path, Some(&crate::bench_desk::bench_key(dir)?)).map_err(fail)?;
         println!("dispatch: ranking volunteers for one request");
         let t = Instant::now();
         let pool = Pool::load(&store).map_err(fail)?;

@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use clap::Args;
 use jiayuan_core::chrono::{self, Duration, Utc};
-use jiayuan_core::desk::Desk;
 use jiayuan_core::requests::bulk::{self, Historic};
 use jiayuan_core::requests::queue::{self, QueueFilter};
 use jiayuan_core::requests::refdata::Env;
@@ -105,10 +104,42 @@ pub fn queue_bench(args: &QueueBench) -> Result<(), Failure> {
 }
 
 fn run(args: &QueueBench, dir: &std::path::Path) -> Result<(), Failure> {
-    let path = dir.join("jiayuan.db");
     let now = SystemClock.now();
+    let key = crate::bench_desk::bench_key(dir)?;
+    // The app's encrypted store, and the same requests in an unencrypted one beside it, in
+    // the same run: what encryption costs the queue.
+    let encrypted = measure(args, &dir.join("jiayuan.db"), Some(&key), now, "encrypted store")?;
+    let plain = measure(args, &dir.join("unencrypted.db"), None, now, "unencrypted store")?;
+    println!("encryption's cost, encrypted / unencrypted:");
+    for ((name, e50, e95), (_, p50, p95)) in encrypted.iter().zip(&plain) {
+        println!("  {name:<14} p50 {:>5.2}x  p95 {:>5.2}x", e50 / p50, e95 / p95);
+    }
+    // What the app does when it starts on this store: open it, count and show the first page.
+    let t = Instant::now();
+    let desk = crate::bench_desk::bench_desk(dir, Arc::new(SystemClock))?;
+    desk.open_store(jiayuan_core::desk::StoreKind::Main)?;
+    let opened = t.elapsed().as_secs_f64() * 1000.0;
+    let page = desk.requests_queue(&QueueFilter::default(), 0, 50)?;
+    println!(
+        "app: first page of the queue {:.1} ms from opening the store (open {:.1} ms; {} of {} lines)",
+        t.elapsed().as_secs_f64() * 1000.0,
+        opened,
+        page.items.len(),
+        page.total
+    );
+    Ok(())
+}
+
+/// Builds (once) and measures the queue of the store at `path`: (name, p50, p95) per query.
+fn measure(
+    args: &QueueBench,
+    path: &std::path::Path,
+    key: Option<&jiayuan_core::store::StoreKey>,
+    now: chrono::DateTime<Utc>,
+    label: &str,
+) -> Result<Vec<(&'static str, f64, f64)>, Failure> {
     {
-        let mut store = Store::open(&path)?;
+        let mut store = Store::open(path, key)?;
         let have = queue::total(&store)?;
         if have < args.requests as u64 {
             let t = Instant::now();
@@ -123,11 +154,12 @@ fn run(args: &QueueBench, dir: &std::path::Path) -> Result<(), Failure> {
             );
         }
     }
-    let store = Store::open(&path)?;
+    let store = Store::open(path, key)?;
     let open = queue::count(&store, &QueueFilter::default(), now)?;
     let all = queue::total(&store)?;
-    println!("{all} requests, {open} open");
+    println!("{label}: {all} requests, {open} open");
     let env = Env::of(&store)?;
+    let mut out = Vec::new();
     let filters = [
         ("all open work", QueueFilter::default()),
         ("overdue", QueueFilter { overdue: true, ..QueueFilter::default() }),
@@ -152,6 +184,7 @@ fn run(args: &QueueBench, dir: &std::path::Path) -> Result<(), Failure> {
             percentile(&times, 0.95),
             times.last().copied().unwrap_or(0.0)
         );
+        out.push((*name, percentile(&times, 0.5), percentile(&times, 0.95)));
     }
     let mut times = Vec::new();
     for i in 0..args.calls.min(100) {
@@ -173,19 +206,6 @@ fn run(args: &QueueBench, dir: &std::path::Path) -> Result<(), Failure> {
         percentile(&times, 0.5),
         percentile(&times, 0.95)
     );
-    drop(store);
-    // What the app does when it starts on this store: open it, count and show the first page.
-    let t = Instant::now();
-    let desk = Desk::new(dir.to_path_buf(), Arc::new(SystemClock));
-    desk.open_store(jiayuan_core::desk::StoreKind::Main)?;
-    let opened = t.elapsed().as_secs_f64() * 1000.0;
-    let page = desk.requests_queue(&QueueFilter::default(), 0, 50)?;
-    println!(
-        "app: first page of the queue {:.1} ms from opening the store (open {:.1} ms; {} of {} lines)",
-        t.elapsed().as_secs_f64() * 1000.0,
-        opened,
-        page.items.len(),
-        page.total
-    );
-    Ok(())
+    out.push(("deep windows", percentile(&times, 0.5), percentile(&times, 0.95)));
+    Ok(out)
 }

@@ -144,8 +144,10 @@ fn run(args: &SyncBench, dir: &Path) -> Result<(), Failure> {
     let addr = rx.recv().map_err(|_| fail("the server did not start"))?;
     let url = format!("http://{addr}");
 
+    // Devices' stores encrypted as the app's are.
+    let key = crate::bench_desk::bench_key(dir)?;
     // 1. The district, made on one device and pushed.
-    let mut source = Store::open(&dir.join("source.db"))?;
+    let mut source = Store::open(&dir.join("source.db"), Some(&key))?;
     for f in ["source.db-wal", "source.db-shm"] {
         let _ = std::fs::remove_file(dir.join(f));
     }
@@ -192,7 +194,7 @@ fn run(args: &SyncBench, dir: &Path) -> Result<(), Failure> {
 
     // 2. The first sync of the whole district to a new device.
     let _ = std::fs::remove_file(dir.join("fresh.db"));
-    let mut fresh = Store::open(&dir.join("fresh.db"))?;
+    let mut fresh = Store::open(&dir.join("fresh.db"), Some(&key))?;
     login(&mut fresh, &url, "fresh")?;
     let t = Instant::now();
     let r = client::sync(&mut fresh, &clock, &HttpClient::new(&url), &mut |_| {}).map_err(fail)?;
@@ -315,7 +317,8 @@ fn sqlite_floor(dir: &Path) -> Result<f64, Failure> {
     for f in ["floor.db", "floor.db-wal", "floor.db-shm"] {
         let _ = std::fs::remove_file(dir.join(f));
     }
-    drop(Store::open(&path)?);
+    // The floor is plain SQLite, as its name says.
+    drop(Store::open(&path, None)?);
     let conn = rusqlite::Connection::open(&path).map_err(fail)?;
     conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(fail)?;

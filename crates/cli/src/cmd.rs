@@ -28,6 +28,10 @@ impl From<CoreError> for Failure {
             | CoreError::NotAllowed(_)
             | CoreError::StoreOpen { .. }
             | CoreError::SchemaTooNew { .. }
+            | CoreError::WrongPassphrase
+            | CoreError::StoreLocked { .. }
+            | CoreError::WrongKey { .. }
+            | CoreError::KeyMissing(_)
             | CoreError::Cancelled => 2,
             _ => 1,
         };
@@ -43,7 +47,34 @@ type Outcome = Result<(), Failure>;
 
 pub(crate) fn open(db: Option<PathBuf>) -> Result<Store, Failure> {
     let path = db.unwrap_or_else(jiayuan_core::store::default_store_path);
-    Ok(Store::open(&path)?)
+    open_at(&path)
+}
+
+static UNENCRYPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--unencrypted` (hidden; for benchmarks): stores opened without a key.
+pub(crate) fn set_unencrypted(on: bool) {
+    UNENCRYPTED.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The store at `path`, opened with its folder's key (the keychain, else `JIAYUAN_PASSPHRASE`).
+pub(crate) fn open_at(path: &std::path::Path) -> Result<Store, Failure> {
+    if UNENCRYPTED.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(Store::open(path, None)?);
+    }
+    let key = store_key(path)?;
+    Ok(Store::open(path, Some(&key))?)
+}
+
+pub(crate) fn store_key(path: &std::path::Path) -> Result<jiayuan_core::store::StoreKey, Failure> {
+    use jiayuan_core::store::keying;
+    let dir =
+        path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let passphrase = std::env::var(keying::PASSPHRASE_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(zeroize::Zeroizing::new);
+    Ok(keying::key_without_asking(dir, passphrase.as_ref().map(|p| p.as_str()))?)
 }
 
 /// The logged-in account, or the local profile before anyone has logged in (design brief).
@@ -319,6 +350,23 @@ pub fn count(db: Option<PathBuf>) -> Outcome {
     Ok(())
 }
 
+pub fn stats(db: Option<PathBuf>, json: bool) -> Outcome {
+    let store = open(db)?;
+    let c = store.counts()?;
+    if json {
+        println!("{}", serde_json::to_string(&c).map_err(|e| usage(e.to_string()))?);
+        return Ok(());
+    }
+    println!("residents      {}", c.residents);
+    println!("requests       {} ({} open)", c.requests, c.open_requests);
+    println!("volunteers     {}", c.volunteers);
+    println!("ops waiting    {}", c.ops_waiting);
+    println!("conflicts      {}", c.conflicts);
+    println!("refused        {}", c.refused);
+    println!("schema         {}", c.schema_version);
+    Ok(())
+}
+
 pub fn demo(db: Option<PathBuf>, args: &DemoArgs) -> Outcome {
     let path = db.unwrap_or_else(jiayuan_core::store::demo_store_path);
     if args.print_path {
@@ -327,7 +375,7 @@ pub fn demo(db: Option<PathBuf>, args: &DemoArgs) -> Outcome {
     }
     if path.exists() {
         if !args.replace {
-            let store = Store::open(&path)?;
+            let store = open_at(&path)?;
             let n = residents::count(&store)?;
             if n > 0 {
                 return Err(usage(format!(
@@ -345,7 +393,7 @@ pub fn demo(db: Option<PathBuf>, args: &DemoArgs) -> Outcome {
             }
         }
     }
-    let mut store = Store::open(&path)?;
+    let mut store = open_at(&path)?;
     store.set_district(jiayuan_core::demo::DEMO_DISTRICT, true)?;
     let actor = actor(&store);
     let today = chrono_today();

@@ -36,6 +36,10 @@ struct Cli {
     /// Language of messages: zh-CN or en (default: the system's).
     #[arg(long, global = true, value_name = "LANG")]
     lang: Option<String>,
+    /// Open the store without encryption: only for measuring what encryption costs
+    /// (`bench import`); an official's store is always encrypted.
+    #[arg(long, global = true, hide = true)]
+    unencrypted: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -59,6 +63,13 @@ enum Command {
     Volunteers(volunteers::VolunteersCmd),
     /// Fill a store with a realistic demo district (default: the separate demo store).
     Demo(DemoArgs),
+    /// The store's figures: residents, requests, volunteers, operations waiting to sync,
+    /// conflicts (the store is encrypted: scripts ask here rather than open it).
+    Stats {
+        /// As one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -184,6 +195,7 @@ fn main() -> ExitCode {
         }
         None => jiayuan_core::i18n::Lang::from_env(),
     };
+    cmd::set_unencrypted(cli.unencrypted);
     let result = match cli.command {
         Command::Import(ImportCmd::Residents(args)) => cmd::import(cli.db, lang, &args),
         Command::Import(ImportCmd::Undo { batch }) => cmd::undo(cli.db, &batch),
@@ -200,6 +212,7 @@ fn main() -> ExitCode {
         Command::Requests(c) => requests::run(cli.db, c),
         Command::Volunteers(c) => volunteers::run(cli.db, lang, c),
         Command::Demo(args) => cmd::demo(cli.db, &args),
+        Command::Stats { json } => cmd::stats(cli.db, json),
         Command::Bench(BenchCmd::Import(args)) => bench::import(&args),
         Command::Bench(BenchCmd::Desk(args)) => bench_desk::desk(&args),
         Command::Bench(BenchCmd::Queue(args)) => bench_queue::queue_bench(&args),

@@ -14,6 +14,8 @@
 
 #![cfg(unix)]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{Read as _, Write as _};
@@ -23,13 +25,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jiayuan_core::Store;
 use jiayuan_testkit::{write_roster_csv, RosterOptions};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-const BIN: &str = env!("CARGO_BIN_EXE_jiayuan");
 /// The demo's district, so an office can fill its store with `jiayuan demo` (a month of
 /// requests made by the real commands: over a thousand ops, several push batches).
 const DISTRICT: &str = jiayuan_core::demo::DEMO_DISTRICT;
@@ -117,7 +117,7 @@ impl Server {
         let log = File::options().create(true).append(true).open(self.log()).expect("server log");
         let addr = format!("127.0.0.1:{}", self.port);
         self.proc = Proc::spawn(
-            Command::new(BIN)
+            common::jiayuan()
                 .args(["server", "--listen", &addr, "--district", DISTRICT, "--data"])
                 .arg(&self.dir)
                 .env("JIAYUAN_LOG", "info")
@@ -181,13 +181,17 @@ fn ro(path: &Path) -> Connection {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .unwrap_or_else(|e| panic!("open {} read-only: {e}", path.display()));
+    // Devices' stores are encrypted; the server's is plain SQLite.
+    if !std::fs::read(path).unwrap_or_default().starts_with(b"SQLite format 3\0") {
+        common::key(path).apply(&c).expect("keyed");
+    }
     c.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
     c
 }
 
 /// Runs `jiayuan --db DB ARGS…` to the end; its standard output.
 fn cli(db: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
+    let out = common::jiayuan()
         .arg("--db")
         .arg(db)
         .args(args)
@@ -606,7 +610,7 @@ fn killing_the_server_and_devices_mid_sync_loses_and_doubles_nothing() {
     std::fs::create_dir_all(&server_dir).expect("server dir");
     let mut server = Server::new(server_dir.clone());
     for user in ["alice", "bob", "carol", "dave"] {
-        let out = Command::new(BIN)
+        let out = common::jiayuan()
             .args(["server", "--data"])
             .arg(&server_dir)
             .args(["user", "add", user, "--role", "district_supervisor", "--district", DISTRICT])
@@ -696,7 +700,7 @@ fn killing_the_server_and_devices_mid_sync_loses_and_doubles_nothing() {
         let delay = Duration::from_millis(rng.gen_range(0..=estimate.as_millis() as u64));
         let t0 = Instant::now();
         let mut sync = Proc::spawn(
-            Command::new(BIN)
+            common::jiayuan()
                 .arg("--db")
                 .arg(&dev.db)
                 .args(["sync", "now"])
@@ -809,7 +813,7 @@ fn killing_the_server_and_devices_mid_sync_loses_and_doubles_nothing() {
         all.events.len()
     );
     for x in &stores {
-        let store = Store::open(&x.db).expect("open store");
+        let store = common::open_store(&x.db).expect("open store");
         assert_eq!(store.integrity_check().expect("check"), "ok", "{}: integrity", x.name);
         jiayuan_core::write::verify_audit_chain(&store)
             .unwrap_or_else(|e| panic!("{}: the audit chain does not verify: {e}", x.name));
@@ -1065,7 +1069,7 @@ fn a_push_whose_pull_fails_leaves_the_devices_own_steps_in_place() {
     let dir = tmp.path();
     let server_dir = dir.join("server");
     std::fs::create_dir_all(&server_dir).expect("server dir");
-    let out = Command::new(BIN)
+    let out = common::jiayuan()
         .args(["server", "--data"])
         .arg(&server_dir)
         .args(["user", "add", "alice", "--role", "district_supervisor", "--district", DISTRICT])
@@ -1119,7 +1123,7 @@ fn a_push_whose_pull_fails_leaves_the_devices_own_steps_in_place() {
     assert_eq!(state(&db), mine);
 
     block.store(true, std::sync::atomic::Ordering::SeqCst);
-    let out = Command::new(BIN).arg("--db").arg(&db).args(["sync", "now"]).output().expect("sync");
+    let out = common::jiayuan().arg("--db").arg(&db).args(["sync", "now"]).output().expect("sync");
     assert!(!out.status.success(), "the pull was meant to fail");
     let c = ro(&db);
     assert_eq!(count(&c, "SELECT count(*) FROM outbox"), 0, "the push went through");

@@ -2,14 +2,15 @@
 //! the spec allows it, a clean report; never a panic; and the importer's memory stays under
 //! 1 GiB whatever it is fed.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-use jiayuan_core::Store;
+use std::path::Path;
+use std::process::Output;
+
 use jiayuan_testkit::*;
 
 fn import(file: &Path, db: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jiayuan"))
+    common::jiayuan()
         .args(["--lang", "en", "import", "residents"])
         .arg(file)
         .arg("--db")
@@ -36,7 +37,7 @@ fn hostile_files_are_refused_cleanly_in_bounded_memory() {
     let good = tmp.path().join("good.csv");
     std::fs::write(&good, "姓名,联系电话,社区\n张三,13812345678,建设社区\n").expect("write");
     assert!(import(&good, &db).status.success());
-    let before = Store::open(&db).expect("store").stats().expect("stats");
+    let before = common::open_store(&db).expect("store").stats().expect("stats");
 
     let renamed = to_csv(
         &Sheet::new("x").row(&["姓名", "联系电话", "社区"]).row(&[
@@ -62,7 +63,7 @@ fn hostile_files_are_refused_cleanly_in_bounded_memory() {
         assert_eq!(out.status.code(), Some(2), "{name}: exit code; stderr: {stderr}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{name}: one line, got: {stderr}");
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-        let after = Store::open(&db).expect("store").stats().expect("stats");
+        let after = common::open_store(&db).expect("store").stats().expect("stats");
         assert_eq!(after, before, "{name}: a refused file writes nothing");
     }
 
@@ -77,7 +78,7 @@ fn hostile_files_are_refused_cleanly_in_bounded_memory() {
     let long = tmp.path().join("long.csv");
     std::fs::write(&long, long_line_csv(30)).expect("write");
     let report = tmp.path().join("long.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_jiayuan"))
+    let out = common::jiayuan()
         .args(["--lang", "en", "import", "residents"])
         .arg(&long)
         .arg("--db")

@@ -3,12 +3,12 @@
 
 #![cfg(unix)]
 
+mod common;
+
 use std::io::Write as _;
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-use jiayuan_core::Store;
+use std::time::{Duration, Instant};
 
 const ROWS: usize = 60_000;
 
@@ -45,8 +45,8 @@ fn an_import_killed_mid_file_leaves_all_or_nothing() {
     // Kill at several depths into the file: early, middle, late.
     for (round, threshold) in [256 * 1024u64, 4 << 20, 12 << 20].into_iter().enumerate() {
         let db = tmp.path().join(format!("kill{round}.db"));
-        drop(Store::open(&db).expect("create store"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jiayuan"))
+        drop(common::open_store(&db).expect("create store"));
+        let mut child = common::jiayuan()
             .args(["import", "residents"])
             .arg(&roster)
             .arg("--db")
@@ -67,7 +67,7 @@ fn an_import_killed_mid_file_leaves_all_or_nothing() {
         // Child::kill sends SIGKILL on Unix: no destructor, no rollback code runs.
         let _ = child.kill();
         let _ = child.wait();
-        let store = Store::open(&db).expect("the store opens after a kill");
+        let store = common::open_store(&db).expect("the store opens after a kill");
         assert_eq!(store.integrity_check().expect("check"), "ok");
         let stats = store.stats().expect("stats");
         assert!(

@@ -3,9 +3,10 @@
 //! the detected encoding. The folder sits beside the repository on the project's machines; on
 //! a machine without it this test says so and checks nothing.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn samples() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples");
@@ -13,7 +14,7 @@ fn samples() -> Option<PathBuf> {
 }
 
 fn import(file: &Path, db: &Path, report: &Path) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_jiayuan"))
+    let out = common::jiayuan()
         .args(["--lang", "en", "import", "residents"])
         .arg(file)
         .arg("--db")

@@ -2,13 +2,15 @@
 //! stdout and as JSON, the volunteers then listed, and a file that is no roster refused with
 //! exit code 2 and one line.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use jiayuan_testkit::{to_csv, Csv, Sheet, TextEncoding};
 
 fn jiayuan(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jiayuan"))
+    common::jiayuan()
         .args(args)
         .arg("--db")
         .arg(db)

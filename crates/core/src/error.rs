@@ -15,6 +15,17 @@ pub enum CoreError {
         "this store was written by a newer Jiayuan Desk (schema {found}, this program knows up to {known}); update the program"
     )]
     SchemaTooNew { found: i64, known: i64 },
+    #[error("the passphrase is wrong; nothing was opened")]
+    WrongPassphrase,
+    #[error(
+        "{0}; the local store cannot be opened without it. Log in on a new store to get the \
+         district's records back from the server (work not yet synced is lost)"
+    )]
+    KeyMissing(String),
+    #[error("the store is locked: give its passphrase (scripts: set JIAYUAN_PASSPHRASE)")]
+    StoreLocked { first: bool },
+    #[error("{path} is encrypted with another key, or damaged; it was not opened")]
+    WrongKey { path: String },
     #[error("{0}")]
     Read(#[from] ReadError),
     #[error("{0}")]
@@ -46,6 +57,11 @@ impl CoreError {
             CoreError::Sqlite(_) => "store",
             CoreError::StoreOpen { .. } => "store_open",
             CoreError::SchemaTooNew { .. } => "schema_too_new",
+            CoreError::WrongPassphrase => "wrong_passphrase",
+            CoreError::KeyMissing(_) => "key_missing",
+            CoreError::StoreLocked { first: true } => "store_needs_passphrase",
+            CoreError::StoreLocked { first: false } => "store_locked",
+            CoreError::WrongKey { .. } => "wrong_key",
             CoreError::Read(_) => "unreadable_file",
             CoreError::Invalid(_) => "invalid",
             CoreError::NotFound(_) => "not_found",

@@ -9,7 +9,11 @@ use jiayuan_core::{CoreError, ManualClock};
 use jiayuan_testkit::{realistic_roster, to_xlsx, RosterOptions, Sheet, Workbook};
 
 fn desk(dir: &Path) -> Desk {
-    let desk = Desk::new(dir.join("data"), Arc::new(ManualClock::fixed()));
+    let desk = Desk::with_keychain(
+        dir.join("data"),
+        Arc::new(ManualClock::fixed()),
+        Arc::new(jiayuan_core::store::keying::MemoryKeychain::default()),
+    );
     desk.open_last().expect("open");
     desk
 }

@@ -276,7 +276,8 @@ fn roster(dir: &Path) -> PathBuf {
 
 fn record(dir: &Path) -> Value {
     let clock: Arc<dyn jiayuan_core::Clock> = Arc::new(ManualClock::fixed());
-    let desk = Desk::new(dir.join("data"), clock);
+    let keychain = Arc::new(jiayuan_core::store::keying::MemoryKeychain::default());
+    let desk = Desk::with_keychain(dir.join("data"), clock, keychain);
     let mut r = Recorder::default();
 
     r.rec("app_info_first_start", "app_info", json!({}), desk.open_last());
@@ -412,6 +413,7 @@ fn record(dir: &Path) -> Value {
 
     record_sync(&mut r, dir);
     record_sync_dispatch(&mut r);
+    record_unlock(&mut r, dir);
 
     let mut calls = std::mem::take(&mut r.calls);
     // Reports carry how long they took; a recording keeps none of that.
@@ -427,6 +429,34 @@ fn record(dir: &Path) -> Value {
 }
 
 /// The queue, a request's page, intake with triage, each kind of step and merging.
+/// A computer with no keychain: the first start sets the store's passphrase, the next one asks
+/// for it (a wrong one told, the right one opens).
+fn record_unlock(r: &mut Recorder, dir: &Path) {
+    use jiayuan_core::store::keying::MemoryKeychain;
+    let clock: Arc<dyn jiayuan_core::Clock> = Arc::new(ManualClock::fixed());
+    let data = dir.join("no-keychain");
+    let right = "家园桌面 口令 2026";
+    let first = Desk::with_keychain(data.clone(), clock.clone(), Arc::new(MemoryKeychain::none()));
+    let locked = first.open_last().expect_err("no key yet");
+    assert_eq!(locked.code(), "store_needs_passphrase");
+    r.rec_err("app_info_locked_first", "app_info", json!({}), locked);
+    r.rec(
+        "store_unlock_first",
+        "store_unlock",
+        json!({ "passphrase": right }),
+        first.unlock(right),
+    );
+    drop(first);
+    let again = Desk::with_keychain(data, clock, Arc::new(MemoryKeychain::none()));
+    let locked = again.open_last().expect_err("asks again");
+    assert_eq!(locked.code(), "store_locked");
+    r.rec_err("app_info_locked", "app_info", json!({}), locked);
+    let wrong = "不对的口令 0000";
+    let e = again.unlock(wrong).expect_err("wrong");
+    r.rec_err("store_unlock_wrong", "store_unlock", json!({ "passphrase": wrong }), e);
+    r.rec("store_unlock", "store_unlock", json!({ "passphrase": right }), again.unlock(right));
+}
+
 fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
     r.rec("categories", "request_categories", json!({}), desk.request_categories());
     let areas = r.rec("areas", "areas", json!({}), desk.areas());

@@ -5,6 +5,7 @@
 //! volunteer is in the list with their skills, grid and weekly hours; a volunteer who is also a
 //! resident is linked; and a big roster writes one operation per chunk of 1,000.
 
+use jiayuan_core::store::keying::{self, MemoryKeychain, Unlock};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -18,14 +19,20 @@ use jiayuan_testkit::{id_with_check, to_csv, to_xlsx, Csv, Sheet, TextEncoding, 
 struct Office {
     dir: tempfile::TempDir,
     desk: Desk,
+    keychain: Arc<MemoryKeychain>,
 }
 
 impl Office {
     fn new() -> Office {
         let dir = tempfile::tempdir().expect("tmp");
-        let desk = Desk::new(dir.path().join("data"), Arc::new(ManualClock::fixed()));
+        let keychain = Arc::new(MemoryKeychain::default());
+        let desk = Desk::with_keychain(
+            dir.path().join("data"),
+            Arc::new(ManualClock::fixed()),
+            keychain.clone(),
+        );
         desk.open_last().expect("open");
-        Office { dir, desk }
+        Office { dir, desk, keychain }
     }
 
     fn write(&self, name: &str, bytes: Vec<u8>) -> PathBuf {
@@ -45,7 +52,11 @@ impl Office {
     }
 
     fn stats(&self) -> jiayuan_core::store::Stats {
-        let store = Store::open(&self.dir.path().join("data/jiayuan.db")).expect("store");
+        let data = self.dir.path().join("data");
+        let Unlock::Key(key) = keying::unlock(&data, &*self.keychain, None).expect("key") else {
+            panic!("the keychain holds the key")
+        };
+        let store = Store::open(&data.join("jiayuan.db"), Some(&key)).expect("store");
         store.stats().expect("stats")
     }
 

@@ -24,7 +24,8 @@ use crate::clock::Clock;
 use crate::context::{Actor, Ctx};
 use crate::error::{CoreError, Result};
 use crate::residents::list::AreaPath;
-use crate::store::Store;
+use crate::store::keying::{self, Keychain, OsKeychain, Unlock};
+use crate::store::{Store, StoreKey};
 
 /// Residents the demo district gets: a street office's worth, built in a few seconds.
 pub const DEMO_RESIDENTS: usize = 20_000;
@@ -39,6 +40,9 @@ const LAST_STORE_FILE: &str = "last-store.txt";
 pub struct Desk {
     data_dir: PathBuf,
     clock: Arc<dyn Clock>,
+    keychain: Arc<dyn Keychain>,
+    /// The data folder's store key, once the keychain or a passphrase gave it.
+    key: Mutex<Option<StoreKey>>,
     open: RwLock<Option<Arc<Open>>>,
     /// The running import's cancel flag, if one runs.
     cancel: Mutex<Option<Arc<AtomicBool>>>,
@@ -53,6 +57,7 @@ impl std::fmt::Debug for Desk {
 struct Open {
     kind: StoreKind,
     path: Option<PathBuf>,
+    key: Option<StoreKey>,
     writer: Mutex<Store>,
     readers: Mutex<Vec<Store>>,
     actor: Actor,
@@ -75,17 +80,65 @@ struct Cache {
 }
 
 impl Desk {
-    /// A handle on the stores in `data_dir`; nothing is opened until asked.
+    /// A handle on the stores in `data_dir`, keyed by the system's keychain; nothing is opened
+    /// until asked.
     pub fn new(data_dir: PathBuf, clock: Arc<dyn Clock>) -> Desk {
-        Desk { data_dir, clock, open: RwLock::new(None), cancel: Mutex::new(None) }
+        Desk::with_keychain(data_dir, clock, Arc::new(OsKeychain))
+    }
+
+    /// The same, with the store key kept in `keychain` (tests, benchmarks).
+    pub fn with_keychain(
+        data_dir: PathBuf,
+        clock: Arc<dyn Clock>,
+        keychain: Arc<dyn Keychain>,
+    ) -> Desk {
+        Desk {
+            data_dir,
+            clock,
+            keychain,
+            key: Mutex::new(None),
+            open: RwLock::new(None),
+            cancel: Mutex::new(None),
+        }
     }
 
     /// A handle on a fresh in-memory store: the twin the tests use.
     pub fn in_memory(clock: Arc<dyn Clock>) -> Result<Desk> {
         let desk = Desk::new(PathBuf::new(), clock);
         let store = Store::open_in_memory()?;
-        desk.install(StoreKind::Main, None, store);
+        desk.install(StoreKind::Main, None, None, store);
         Ok(desk)
+    }
+
+    /// The data folder's key: kept, or from the keychain (made there the first time). Where
+    /// there is no keychain the passphrase must have been given ([`Desk::unlock`]).
+    fn key(&self) -> Result<StoreKey> {
+        let mut kept = lock(&self.key);
+        if let Some(k) = kept.as_ref() {
+            return Ok(k.clone());
+        }
+        match keying::unlock(&self.data_dir, &*self.keychain, None)? {
+            Unlock::Key(k) => Ok(kept.insert(k).clone()),
+            Unlock::NeedsPassphrase { first } => Err(CoreError::StoreLocked { first }),
+        }
+    }
+
+    /// Takes the passphrase of a folder with no keychain (checked, or set the first time) and
+    /// opens the store used last.
+    pub fn unlock(&self, passphrase: &str) -> Result<StoreInfo> {
+        self.give_passphrase(passphrase)?;
+        self.open_last()
+    }
+
+    /// Takes the passphrase without opening a store (scripts and tests give it once).
+    pub fn give_passphrase(&self, passphrase: &str) -> Result<()> {
+        std::fs::create_dir_all(&self.data_dir)?;
+        let key = match keying::unlock(&self.data_dir, &*self.keychain, Some(passphrase))? {
+            Unlock::Key(k) => k,
+            Unlock::NeedsPassphrase { .. } => return Err(CoreError::WrongPassphrase),
+        };
+        *lock(&self.key) = Some(key);
+        Ok(())
     }
 
     fn store_path(&self, kind: StoreKind) -> PathBuf {
@@ -95,11 +148,12 @@ impl Desk {
         }
     }
 
-    fn install(&self, kind: StoreKind, path: Option<PathBuf>, store: Store) {
+    fn install(&self, kind: StoreKind, path: Option<PathBuf>, key: Option<StoreKey>, store: Store) {
         let actor = Actor::local_profile(&store);
         let open = Open {
             kind,
             path,
+            key,
             writer: Mutex::new(store),
             readers: Mutex::new(Vec::new()),
             actor,
@@ -129,11 +183,12 @@ impl Desk {
         }
         std::fs::create_dir_all(&self.data_dir)?;
         let path = self.store_path(kind);
-        let mut store = Store::open(&path)?;
+        let key = self.key()?;
+        let mut store = Store::open(&path, Some(&key))?;
         if kind == StoreKind::Demo && crate::residents::count(&store)? == 0 {
             self.fill_demo(&mut store)?;
         }
-        self.install(kind, Some(path), store);
+        self.install(kind, Some(path), Some(key), store);
         let tag = match kind {
             StoreKind::Main => "main",
             StoreKind::Demo => "demo",
@@ -175,7 +230,7 @@ impl Desk {
         let pooled = lock(&open.readers).pop();
         let store = match pooled {
             Some(s) => s,
-            None => Store::open(path)?,
+            None => Store::open(path, open.key.as_ref())?,
         };
         let out = f(&store, &open);
         let mut pool = lock(&open.readers);

@@ -61,7 +61,7 @@ impl Desk {
         let open = self.current()?;
         let out = match &open.path {
             Some(path) => {
-                let mut own = Store::open(path)?;
+                let mut own = Store::open(path, open.key.as_ref())?;
                 let before = own.device().site_id.clone();
                 let out = client::sync(&mut own, &*self.clock, net, progress);
                 if own.device().site_id != before {

@@ -95,6 +95,7 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 export const api = {
   appInfo: () => call<StoreInfo>('app_info'),
+  storeUnlock: (passphrase: string) => call<StoreInfo>('store_unlock', { passphrase }),
   openStore: (kind: StoreKind) => call<StoreInfo>('open_store', { kind }),
   residentsPage: (query: ResidentQuery) => call<ResidentPage>('residents_page', { query }),
   residentFacets: () => call<Facets>('resident_facets'),

@@ -885,6 +885,19 @@ export const zhCN = {
   'refusal.cannot_reapply': '“{field}”不能在这里再次应用：请到记录本身修改',
   'refusal.bad_signature': '这项操作的签名对不上：它在本机生成后被改动过',
   'refusal.malformed': '服务器不接受这项修改（{detail}）：请更新家园桌面',
+  'unlock.title': '输入口令以打开本机数据',
+  'unlock.titleFirst': '为本机数据设置口令',
+  'unlock.intro': '本机数据已加密。这台电脑没有系统钥匙串，请输入设置时的口令。',
+  'unlock.introFirst': '本机数据会加密保存。这台电脑没有系统钥匙串来保管密钥，请设置一个口令，以后每次打开都要输入。',
+  'unlock.passphrase': '口令',
+  'unlock.again': '再输入一次',
+  'unlock.open': '打开',
+  'unlock.set': '设置口令并打开',
+  'unlock.working': '正在打开…',
+  'unlock.wrong': '口令不对，请重新输入',
+  'unlock.tooShort': '口令至少 {n} 个字符',
+  'unlock.mismatch': '两次输入的口令不一致',
+  'unlock.warning': '忘记口令将无法打开本机数据；已同步到服务器的记录可在新电脑上重新登录取回。',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
