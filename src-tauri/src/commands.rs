@@ -20,8 +20,21 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::new("internal", e.to_string())
 }
 
-/// Runs a core call on the blocking pool, so the window never waits on SQLite.
+/// Runs a core call on the blocking pool, so the window never waits on SQLite. While the app
+/// is locked every call but the lock's own is refused: the lock is the backend's, not a
+/// curtain drawn by the page.
 pub(crate) async fn blocking<T: Send + 'static>(
+    desk: &DeskState<'_>,
+    f: impl FnOnce(&Desk) -> jiayuan_core::Result<T> + Send + 'static,
+) -> Reply<T> {
+    if desk.is_locked() {
+        return Err(ApiError::from(jiayuan_core::CoreError::Locked));
+    }
+    even_locked(desk, f).await
+}
+
+/// The same for the calls the lock screen itself makes.
+pub(crate) async fn even_locked<T: Send + 'static>(
     desk: &DeskState<'_>,
     f: impl FnOnce(&Desk) -> jiayuan_core::Result<T> + Send + 'static,
 ) -> Reply<T> {
@@ -48,6 +61,34 @@ pub async fn app_info(desk: DeskState<'_>, boot: State<'_, Boot>) -> Reply<Store
 pub async fn store_unlock(desk: DeskState<'_>, passphrase: String) -> Reply<StoreInfo> {
     let passphrase = zeroize::Zeroizing::new(passphrase);
     blocking(&desk, move |d| d.unlock(&passphrase)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn lock_state(desk: DeskState<'_>) -> Reply<jiayuan_core::desk::lock::LockState> {
+    even_locked(&desk, |d| d.lock_state()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn lock_now(desk: DeskState<'_>) -> Reply<jiayuan_core::desk::lock::LockState> {
+    even_locked(&desk, |d| d.lock_now()).await
+}
+
+/// Opens the app lock with the official's password.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn lock_open(
+    desk: DeskState<'_>,
+    password: String,
+) -> Reply<jiayuan_core::desk::lock::LockState> {
+    let password = zeroize::Zeroizing::new(password);
+    even_locked(&desk, move |d| d.lock_open(&password)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn lock_idle_set(
+    desk: DeskState<'_>,
+    minutes: u32,
+) -> Reply<jiayuan_core::desk::lock::LockState> {
+    blocking(&desk, move |d| d.set_lock_idle(minutes)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

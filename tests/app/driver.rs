@@ -184,6 +184,13 @@ impl App {
         }
     }
 
+    /// Calls a command of the shell from the page, as the UI does; its reply or its error.
+    pub fn invoke(&self, cmd: &str) -> Value {
+        let script = "const [cmd, done] = arguments; \
+            window.__TAURI_INTERNALS__.invoke(cmd, {}).then((ok) => done({ ok }), (err) => done({ err }));";
+        self.cmd("POST", "/execute/async", Some(json!({"script": script, "args": [cmd]})))
+    }
+
     /// Elements matching a CSS selector, now.
     pub fn all(&self, css: &str) -> Vec<String> {
         self.try_cmd("POST", "/elements", Some(json!({"using": "css selector", "value": css})))

@@ -214,7 +214,7 @@ fn the_passphrase_is_asked_where_no_keychain_keeps_the_key() {
     // This machine has no keychain and the app is given no passphrase: it asks for one.
     let app = App::start_with(dir.path(), None);
     app.wait(&format!("{}[data-first='true']", App::id("unlock-screen")));
-    app.type_into(&app.wait(&App::id("unlock-passphrase")), passphrase);
+    app.type_into(&app.wait(&App::id("unlock-secret")), passphrase);
     app.type_into(&app.wait(&App::id("unlock-again")), passphrase);
     app.click_id("unlock-submit");
     app.wait(&App::id("welcome-dialog"));
@@ -228,13 +228,38 @@ fn the_passphrase_is_asked_where_no_keychain_keeps_the_key() {
     // The next start asks again; a wrong passphrase is told, the right one opens the store.
     let app = App::start_with(dir.path(), None);
     app.wait(&format!("{}[data-first='false']", App::id("unlock-screen")));
-    app.type_into(&app.wait(&App::id("unlock-passphrase")), "不是这个口令 0000");
+    app.type_into(&app.wait(&App::id("unlock-secret")), "不是这个口令 0000");
     app.click_id("unlock-submit");
     app.wait_until(&App::id("unlock-error"), |t| t.contains("口令不对"));
     screenshot(&app, "unlock-wrong.png");
-    app.type_into(&app.wait(&App::id("unlock-passphrase")), passphrase);
+    app.type_into(&app.wait(&App::id("unlock-secret")), passphrase);
     app.click_id("unlock-submit");
     app.wait(&App::id("welcome-dialog"));
+}
+
+#[test]
+#[ignore = "opens the real window: `cargo xtask test` runs it under Xvfb"]
+fn the_app_locks_refuses_everything_while_locked_and_opens_with_the_secret() {
+    let dir = data_dir();
+    // Nobody has logged in; the store is keyed by a passphrase, which opens the lock.
+    let app = App::start(dir.path());
+    app.click_id("welcome-empty");
+    assert!(app.invoke("app_info")["ok"].is_object(), "unlocked, the shell answers");
+    app.click_id("lock-now");
+    app.wait(&App::id("lock-screen"));
+    // The lock is the backend's: the shell refuses the page's commands, not just hides them.
+    assert_eq!(app.invoke("resident_facets")["err"]["code"], "locked");
+    assert_eq!(app.invoke("import_history")["err"]["code"], "locked");
+    assert_eq!(app.invoke("app_info")["err"]["code"], "locked");
+    app.type_into(&app.wait(&App::id("lock-secret")), "不是这个口令 0000");
+    app.click_id("lock-submit");
+    app.wait_until(&App::id("lock-error"), |t| t.contains("口令不对"));
+    screenshot(&app, "locked.png");
+    app.type_into(&app.wait(&App::id("lock-secret")), driver::PASSPHRASE);
+    app.click_id("lock-submit");
+    app.wait(&App::id("import-choose"));
+    assert!(app.all(&App::id("lock-screen")).is_empty(), "the lock screen is gone");
+    assert!(app.invoke("app_info")["ok"].is_object(), "and the shell answers again");
 }
 
 /// Types into the native dialog whose title matches `title` (GTK, through xdotool): `keys`

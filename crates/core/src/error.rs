@@ -17,6 +17,10 @@ pub enum CoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("the passphrase is wrong; nothing was opened")]
     WrongPassphrase,
+    #[error("the password is wrong; the app stays locked")]
+    WrongPassword,
+    #[error("the app is locked: give your password to go on")]
+    Locked,
     #[error(
         "{0}; the local store cannot be opened without it. Log in on a new store to get the \
          district's records back from the server (work not yet synced is lost)"
@@ -58,6 +62,8 @@ impl CoreError {
             CoreError::StoreOpen { .. } => "store_open",
             CoreError::SchemaTooNew { .. } => "schema_too_new",
             CoreError::WrongPassphrase => "wrong_passphrase",
+            CoreError::WrongPassword => "wrong_password",
+            CoreError::Locked => "locked",
             CoreError::KeyMissing(_) => "key_missing",
             CoreError::StoreLocked { first: true } => "store_needs_passphrase",
             CoreError::StoreLocked { first: false } => "store_locked",

@@ -135,6 +135,14 @@ pub enum Refusal {
     IdentityTaken,
     #[error("the demo district stays on this computer; open the working store to log in")]
     DemoStaysLocal,
+    #[error(
+        "the app can lock only when it can check who opens it: log in to the server once (or \
+         use a passphrase-protected store)"
+    )]
+    LockNeedsLogin,
+    /// `min`, `max`: the minutes allowed.
+    #[error("the app locks after between {min} and {max} idle minutes")]
+    LockIdleRange { min: u32, max: u32 },
     /// `field`: a field key.
     #[error("“{field}” cannot be set again from here; change it on the record itself")]
     CannotReapply { field: String },

@@ -67,6 +67,7 @@ fn generate(dir: &Path) {
     let mut names = export!(
         ApiError,
         Refusal,
+        jiayuan_core::desk::lock::LockState,
         StoreInfo,
         ResidentQuery,
         ResidentPage,

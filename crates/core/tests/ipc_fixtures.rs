@@ -283,6 +283,8 @@ fn record(dir: &Path) -> Value {
     r.rec("app_info_first_start", "app_info", json!({}), desk.open_last());
     r.rec("open_demo", "open_store", json!({ "kind": "demo" }), desk.open_store(StoreKind::Demo));
     r.rec("app_info_demo", "app_info", json!({}), desk.info());
+    // Nobody logged in and the key in the keychain: nothing to check, the app does not lock.
+    r.rec("lock_state", "lock_state", json!({}), desk.lock_state());
     let facets = r.rec("facets", "resident_facets", json!({}), desk.resident_facets());
     let mut first = None;
     for offset in [0, 100, 200] {
@@ -455,6 +457,14 @@ fn record_unlock(r: &mut Recorder, dir: &Path) {
     let e = again.unlock(wrong).expect_err("wrong");
     r.rec_err("store_unlock_wrong", "store_unlock", json!({ "passphrase": wrong }), e);
     r.rec("store_unlock", "store_unlock", json!({ "passphrase": right }), again.unlock(right));
+
+    // The app lock of that store, opened with its passphrase (nobody has logged in).
+    r.rec("lock_state_passphrase", "lock_state", json!({}), again.lock_state());
+    r.rec("lock_now", "lock_now", json!({}), again.lock_now());
+    let e = again.lock_open(wrong).expect_err("wrong");
+    r.rec_err("lock_open_wrong", "lock_open", json!({ "password": wrong }), e);
+    r.rec("lock_open", "lock_open", json!({ "password": right }), again.lock_open(right));
+    r.rec("lock_idle_set", "lock_idle_set", json!({ "minutes": 2 }), again.set_lock_idle(2));
 }
 
 fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {

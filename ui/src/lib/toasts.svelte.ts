@@ -20,7 +20,10 @@ export function notify(text: string, kind: Toast['kind'] = 'ok'): void {
 
 /** Shows a failed command's message. */
 export function fail(e: unknown): void {
-  notify(t('common.error', { message: toApiError(e).message }), 'error');
+  const err = toApiError(e);
+  // While the app is locked every command says so; the lock screen already does.
+  if (err.code === 'locked') return;
+  notify(t('common.error', { message: err.message }), 'error');
 }
 
 export function dismiss(id: number): void {

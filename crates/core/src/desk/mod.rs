@@ -5,6 +5,7 @@
 //! [`types`], which cross to the UI.
 
 mod imports;
+pub mod lock;
 mod people;
 pub mod sync;
 pub mod types;
@@ -43,6 +44,8 @@ pub struct Desk {
     keychain: Arc<dyn Keychain>,
     /// The data folder's store key, once the keychain or a passphrase gave it.
     key: Mutex<Option<StoreKey>>,
+    /// The app lock is on (see [`lock`]).
+    locked: AtomicBool,
     open: RwLock<Option<Arc<Open>>>,
     /// The running import's cancel flag, if one runs.
     cancel: Mutex<Option<Arc<AtomicBool>>>,
@@ -97,6 +100,7 @@ impl Desk {
             clock,
             keychain,
             key: Mutex::new(None),
+            locked: AtomicBool::new(false),
             open: RwLock::new(None),
             cancel: Mutex::new(None),
         }

@@ -277,6 +277,26 @@ pub fn key_without_asking(dir: &Path, passphrase: Option<&str>) -> Result<StoreK
     }
 }
 
+/// Whether the folder's stores are keyed by a passphrase (not the keychain).
+pub fn uses_passphrase(dir: &Path) -> Result<bool> {
+    Ok(matches!(read_keying(dir)?, Some(Keying::Passphrase { .. })))
+}
+
+/// Whether `passphrase` is the one a passphrase-keyed folder was set with; `None` when the
+/// folder is keyed by the keychain (no passphrase to check).
+pub fn check_passphrase(dir: &Path, passphrase: &str) -> Result<Option<bool>> {
+    match read_keying(dir)? {
+        Some(Keying::Passphrase { salt, check }) => {
+            let salt = hex::decode(&salt).map_err(|_| CoreError::StoreOpen {
+                path: keying_path(dir).display().to_string(),
+                reason: "the store's key description is damaged (salt)".into(),
+            })?;
+            Ok(Some(StoreKey::from_passphrase(passphrase, &salt)?.check() == check))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Sets the passphrase of a folder whose stores have no key yet (no keychain here).
 pub fn set_passphrase(dir: &Path, passphrase: &str) -> Result<StoreKey> {
     if read_keying(dir)?.is_some() {

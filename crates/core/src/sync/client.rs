@@ -171,6 +171,11 @@ pub fn login(
             same_server
         ],
     )?;
+    // Remembered for the app lock, which must open offline: a hash, never the password.
+    store.conn().execute(
+        "UPDATE sync_state SET password_hash = ?1 WHERE singleton = 1",
+        [crate::desk::lock::hash_password(password)?],
+    )?;
     tracing::info!(user = %resp.user_name, role = resp.role.as_str(), "logged in");
     Ok(())
 }
@@ -179,7 +184,8 @@ pub fn login(
 pub fn logout(store: &mut Store) -> Result<()> {
     store.conn().execute(
         "UPDATE sync_state SET device_token = NULL, device_secret = NULL, access_token = NULL,
-             access_expires_ms = 0, user_id = NULL, display_name = NULL WHERE singleton = 1",
+             access_expires_ms = 0, user_id = NULL, display_name = NULL, password_hash = NULL
+         WHERE singleton = 1",
         [],
     )?;
     Ok(())

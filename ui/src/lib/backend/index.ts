@@ -14,6 +14,7 @@ import type {
   PreviewRequest,
   Priority,
   QueueFilter,
+  LockState,
   QueuePage,
   Refusal,
   RequestDetail,
@@ -96,6 +97,10 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 export const api = {
   appInfo: () => call<StoreInfo>('app_info'),
   storeUnlock: (passphrase: string) => call<StoreInfo>('store_unlock', { passphrase }),
+  lockState: () => call<LockState>('lock_state'),
+  lockNow: () => call<LockState>('lock_now'),
+  lockOpen: (password: string) => call<LockState>('lock_open', { password }),
+  lockIdleSet: (minutes: number) => call<LockState>('lock_idle_set', { minutes }),
   openStore: (kind: StoreKind) => call<StoreInfo>('open_store', { kind }),
   residentsPage: (query: ResidentQuery) => call<ResidentPage>('residents_page', { query }),
   residentFacets: () => call<Facets>('resident_facets'),

@@ -898,6 +898,22 @@ export const zhCN = {
   'unlock.tooShort': '口令至少 {n} 个字符',
   'unlock.mismatch': '两次输入的口令不一致',
   'unlock.warning': '忘记口令将无法打开本机数据；已同步到服务器的记录可在新电脑上重新登录取回。',
+  'lock.title': '已锁定',
+  'lock.introPassword': '家园桌面已锁定。请 {user} 输入登录密码继续（离线也可以）。',
+  'lock.introPassphrase': '家园桌面已锁定。请输入本机数据的口令继续。',
+  'lock.password': '登录密码',
+  'lock.open': '解锁',
+  'lock.wrong': '密码不对，请重新输入',
+  'lock.now': '锁定',
+  'lock.nowHint': '立即锁定；解锁需要输入密码',
+  'lock.settings': '自动锁定',
+  'lock.idle': '无操作多少分钟后锁定（全区统一）',
+  'lock.idleSaved': '已设置：无操作 {n} 分钟后锁定',
+  'lock.by.password': '解锁时输入最近一次登录的密码（离线也可核对）。',
+  'lock.by.passphrase': '尚未登录：解锁时输入本机数据的口令。',
+  'lock.by.nothing': '登录服务器一次后才能锁定（需要能核对解锁的人）。',
+  'refusal.lock_needs_login': '登录服务器一次后才能锁定（需要能核对解锁的人），或使用设有口令的本机数据',
+  'refusal.lock_idle_range': '自动锁定时间应在 {min} 到 {max} 分钟之间',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -42,6 +42,8 @@ export type { ImportRequest } from "./ImportRequest";
 export type { KeptField } from "./KeptField";
 export type { KnownVolunteer } from "./KnownVolunteer";
 export type { Leader } from "./Leader";
+export type { LockBy } from "./LockBy";
+export type { LockState } from "./LockState";
 export type { Mode } from "./Mode";
 export type { Move } from "./Move";
 export type { NewPerson } from "./NewPerson";
