@@ -41,10 +41,14 @@ pub struct LockState {
     pub user: String,
 }
 
-/// An argon2id hash of `password` (PHC string, salted).
+/// An argon2id hash of `password` (PHC string, salted). Light parameters (4 MiB, one pass):
+/// the hash lives inside the encrypted store, so whoever could try passwords against it has
+/// already got past the store's key; what it guards is the screen of an unlocked laptop.
 pub fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    argon2::Argon2::default()
+    let params = argon2::Params::new(4 * 1024, 1, 1, None)
+        .map_err(|e| CoreError::Internal(format!("argon2 parameters: {e}")))?;
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| CoreError::Internal(format!("password hash: {e}")))

@@ -483,3 +483,19 @@ fn a_cursor_older_than_the_servers_horizon_pulls_everything_again_and_forgets_wh
     on_server.sort();
     assert_eq!(names(&b), on_server);
 }
+
+#[test]
+fn a_login_keeps_a_hash_of_the_password_for_the_lock_and_a_logout_forgets_it() {
+    let server = server();
+    let mut d = Device::new(&server, "alice");
+    let hash = |d: &Device| -> Option<String> {
+        d.store
+            .conn()
+            .query_row("SELECT password_hash FROM sync_state", [], |r| r.get(0))
+            .expect("hash")
+    };
+    let kept = hash(&d).expect("kept at login");
+    assert!(kept.starts_with("$argon2id$") && !kept.contains("alice"), "{kept}");
+    client::logout(&mut d.store).expect("logout");
+    assert_eq!(hash(&d), None);
+}
