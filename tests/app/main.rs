@@ -257,8 +257,8 @@ fn the_app_locks_refuses_everything_while_locked_and_opens_with_the_secret() {
     screenshot(&app, "locked.png");
     app.type_into(&app.wait(&App::id("lock-secret")), driver::PASSPHRASE);
     app.click_id("lock-submit");
+    assert!(wait_for(|| app.all(&App::id("lock-screen")).is_empty()), "the lock screen is gone");
     app.wait(&App::id("import-choose"));
-    assert!(app.all(&App::id("lock-screen")).is_empty(), "the lock screen is gone");
     assert!(app.invoke("app_info")["ok"].is_object(), "and the shell answers again");
 }
 
