@@ -232,11 +232,7 @@ pub fn unlock(dir: &Path, keychain: &dyn Keychain, passphrase: Option<&str>) -> 
             let Some(passphrase) = passphrase else {
                 return Ok(Unlock::NeedsPassphrase { first: false });
             };
-            let salt = hex::decode(&salt).map_err(|_| CoreError::StoreOpen {
-                path: keying_path(dir).display().to_string(),
-                reason: "the store's key description is damaged (salt)".into(),
-            })?;
-            let key = StoreKey::from_passphrase(passphrase, &salt)?;
+            let key = from_salt(dir, &salt, passphrase)?;
             if key.check() != check {
                 return Err(CoreError::WrongPassphrase);
             }
@@ -268,6 +264,15 @@ pub fn unlock(dir: &Path, keychain: &dyn Keychain, passphrase: Option<&str>) -> 
     }
 }
 
+/// The key a passphrase gives with the folder's salt (hex, from `keying.json`).
+fn from_salt(dir: &Path, salt: &str, passphrase: &str) -> Result<StoreKey> {
+    let salt = hex::decode(salt).map_err(|_| CoreError::StoreOpen {
+        path: keying_path(dir).display().to_string(),
+        reason: "the store's key description is damaged (salt)".into(),
+    })?;
+    StoreKey::from_passphrase(passphrase, &salt)
+}
+
 /// The key of the stores in `dir` where nobody can be asked (the command line, scripts): the
 /// keychain, else the passphrase given (`JIAYUAN_PASSPHRASE`).
 pub fn key_without_asking(dir: &Path, passphrase: Option<&str>) -> Result<StoreKey> {
@@ -287,11 +292,7 @@ pub fn uses_passphrase(dir: &Path) -> Result<bool> {
 pub fn check_passphrase(dir: &Path, passphrase: &str) -> Result<Option<bool>> {
     match read_keying(dir)? {
         Some(Keying::Passphrase { salt, check }) => {
-            let salt = hex::decode(&salt).map_err(|_| CoreError::StoreOpen {
-                path: keying_path(dir).display().to_string(),
-                reason: "the store's key description is damaged (salt)".into(),
-            })?;
-            Ok(Some(StoreKey::from_passphrase(passphrase, &salt)?.check() == check))
+            Ok(Some(from_salt(dir, &salt, passphrase)?.check() == check))
         }
         _ => Ok(None),
     }
