@@ -111,7 +111,10 @@ pub fn watch_escalations(app: AppHandle, desk: Arc<Desk>) {
                         Escalation::GridLead => "已超时，通知网格长 · Overdue: grid lead",
                         _ => "即将超时 · Deadline close",
                     };
-                    let body = if fresh.len() == 1 {
+                    // A locked screen shows how many, never what a request says.
+                    let body = if desk.is_locked() {
+                        format!("{} 件 · {} request(s)", fresh.len(), fresh.len())
+                    } else if fresh.len() == 1 {
                         worst.description.clone()
                     } else {
                         format!(
