@@ -206,6 +206,25 @@ async fn log_request(req: Request, next: Next) -> Response {
     resp
 }
 
+/// Headers on every answer: API replies carry personal data, so nothing keeps them (no cache),
+/// nothing guesses their type, nothing frames them, no referrer leaves with a link, and a
+/// browser that once reached the server over TLS keeps to it.
+async fn security_headers(req: Request, next: Next) -> Response {
+    use axum::http::header::{self, HeaderValue};
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    resp
+}
+
 /// The API's routes over a server.
 pub fn router(server: Arc<Server>) -> Router {
     Router::new()
@@ -220,6 +239,7 @@ pub fn router(server: Arc<Server>) -> Router {
             ServerError::BadRequest("this endpoint takes another method; see /openapi.json".into())
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(log_request))
         .with_state(server)
 }

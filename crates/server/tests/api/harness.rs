@@ -314,6 +314,12 @@ pub fn resident(id: &str, name: &str, id_number: &str, phone: &str, stamp: Stamp
 
 /// Sends a raw GET and returns the status and body (the device's client only posts).
 pub fn http_get(base: &str, path: &str) -> (u16, String) {
+    let (status, _, body) = http_get_head(base, path);
+    (status, body)
+}
+
+/// The same, with the response's head (status line and headers) as sent.
+pub fn http_get_head(base: &str, path: &str) -> (u16, String, String) {
     use std::io::Read as _;
     let addr = base.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(addr).unwrap();
@@ -322,5 +328,5 @@ pub fn http_get(base: &str, path: &str) -> (u16, String) {
     s.read_to_string(&mut text).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (status, body.to_owned())
+    (status, head.to_owned(), body.to_owned())
 }

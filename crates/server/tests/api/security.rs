@@ -20,7 +20,26 @@ on_both!(
     a_revoked_user_can_no_longer_log_in,
     an_op_changed_after_signing_is_rejected_and_not_applied,
     the_server_log_holds_no_identity_number_or_phone,
+    every_answer_carries_the_security_headers,
 );
+
+fn every_answer_carries_the_security_headers(b: Backend) {
+    let ts = TestServer::start(b);
+    for path in ["/health", "/v1/nothing", "/openapi.json"] {
+        let (_, head, _) = harness::http_get_head(&ts.url, path);
+        let head = head.to_ascii_lowercase();
+        for h in [
+            "cache-control: no-store",
+            "x-content-type-options: nosniff",
+            "x-frame-options: deny",
+            "content-security-policy: default-src 'none'; frame-ancestors 'none'",
+            "referrer-policy: no-referrer",
+            "strict-transport-security: max-age=31536000",
+        ] {
+            assert!(head.contains(h), "{path} lacks {h}: {head}");
+        }
+    }
+}
 
 fn login_req(user: &str, password: &str) -> LoginRequest {
     LoginRequest {
