@@ -161,6 +161,11 @@ pub fn start(app: AppHandle, desk: Arc<Desk>, sync: Arc<SyncLoop>) {
                     );
                     EVERY
                 }
+                Err(e) if e.code == "wiped" => {
+                    // The page holds what it showed of the wiped store: it starts again.
+                    let _ = app.emit("store-wiped", e.message.clone());
+                    EVERY
+                }
                 Err(e) => {
                     // 5, 10, 20, 40 s, then every minute: a network that comes back is noticed
                     // within a minute, and a server that is down is not hammered.

@@ -32,6 +32,7 @@ impl From<CoreError> for Failure {
             | CoreError::StoreLocked { .. }
             | CoreError::WrongKey { .. }
             | CoreError::KeyMissing(_)
+            | CoreError::Wiped
             | CoreError::Cancelled => 2,
             _ => 1,
         };

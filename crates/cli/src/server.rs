@@ -183,7 +183,9 @@ pub fn run(args: &ServerArgs) -> Result<(), Failure> {
             for d in server.devices()? {
                 let user =
                     users.iter().find(|u| u.id == d.user_id).map_or("?", |u| u.name.as_str());
-                let state = if d.revoked_ms.is_some() {
+                let state = if d.wiped_ms.is_some() {
+                    format!("revoked {}, told to wipe {}", when(d.revoked_ms), when(d.wiped_ms))
+                } else if d.revoked_ms.is_some() {
                     format!("revoked {}", when(d.revoked_ms))
                 } else {
                     "active".into()

@@ -112,7 +112,21 @@ pub fn run(db: Option<PathBuf>, cmd: SyncCmd) -> Result<(), Failure> {
                 if std::io::stderr().is_terminal() {
                     eprint!("\r{} {}/{}   ", p.phase, p.done, p.total);
                 }
-            })?;
+            });
+            let report = match report {
+                // Revoked: nothing more was pushed; the store goes, as the app's does.
+                Err(jiayuan_core::CoreError::Sync(
+                    jiayuan_core::sync::client::NetError::Revoked,
+                )) => {
+                    let path = store.path().map(std::path::Path::to_path_buf);
+                    drop(store);
+                    if let Some(path) = path {
+                        jiayuan_core::store::wipe_files(&path)?;
+                    }
+                    return Err(jiayuan_core::CoreError::Wiped.into());
+                }
+                other => other?,
+            };
             if std::io::stderr().is_terminal() {
                 eprintln!();
             }

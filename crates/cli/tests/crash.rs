@@ -1144,3 +1144,80 @@ fn a_push_whose_pull_fails_leaves_the_devices_own_steps_in_place() {
     cli(&db, &["sync", "now"]);
     assert_eq!(state(&db), mine);
 }
+
+/// Revocation, end to end over HTTP: the district revokes a laptop; at its next sync the
+/// laptop pushes nothing more (its offline work stays off the server), wipes its store, and the
+/// server lists the device as told to wipe.
+#[test]
+fn a_revoked_laptop_wipes_its_store_at_its_next_sync_and_the_server_notes_it() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let server_dir = dir.join("server");
+    std::fs::create_dir_all(&server_dir).expect("server dir");
+    let admin = |args: &[&str]| -> String {
+        let out = common::jiayuan()
+            .args(["server", "--data"])
+            .arg(&server_dir)
+            .args(args)
+            .output()
+            .expect("server command");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    admin(&[
+        "user",
+        "add",
+        "alice",
+        "--role",
+        "district_supervisor",
+        "--district",
+        DISTRICT,
+        "--password",
+        PASSWORD,
+    ]);
+    let mut server = Server::new(server_dir.clone());
+    server.start();
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let db = dir.join("laptop").join("jiayuan.db");
+    cli(&db, &["sync", "login", "--server", &url, "--user", "alice"]);
+    let add = |what: &str, name: &str, phone: &str| {
+        cli(
+            &db,
+            &[
+                "requests",
+                "add",
+                "--category",
+                "supplies",
+                "--description",
+                what,
+                "--name",
+                name,
+                "--phone",
+                phone,
+            ],
+        );
+    };
+    add("缺口罩", "张三", "13800138000");
+    cli(&db, &["sync", "now"]);
+    let requests_on_server = || {
+        count(
+            &ro(&server_dir.join("server.db")),
+            "SELECT count(*) FROM rows WHERE entity = 'request'",
+        )
+    };
+    assert_eq!(requests_on_server(), 1);
+
+    let listed = admin(&["device", "list"]);
+    let device = listed.split('\t').next().expect("one device").trim().to_owned();
+    admin(&["device", "revoke", &device]);
+    add("缺退烧药", "李四", "13900139000"); // offline work after the revocation
+    let out = common::jiayuan().arg("--db").arg(&db).args(["sync", "now"]).output().expect("sync");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wiped"), "{out:?}");
+    for suffix in ["", "-wal", "-shm"] {
+        let f = format!("{}{suffix}", db.display());
+        assert!(!Path::new(&f).exists(), "{f} is gone");
+    }
+    assert_eq!(requests_on_server(), 1, "nothing more was pushed");
+    assert!(admin(&["device", "list"]).contains("told to wipe"), "the server notes it");
+}

@@ -22,6 +22,11 @@ pub enum CoreError {
     #[error("the app is locked: give your password to go on")]
     Locked,
     #[error(
+        "the district revoked this computer: its data was wiped and nothing more was sent; ask \
+         the district office, then log in again"
+    )]
+    Wiped,
+    #[error(
         "{0}; the local store cannot be opened without it. Log in on a new store to get the \
          district's records back from the server (work not yet synced is lost)"
     )]
@@ -64,6 +69,7 @@ impl CoreError {
             CoreError::WrongPassphrase => "wrong_passphrase",
             CoreError::WrongPassword => "wrong_password",
             CoreError::Locked => "locked",
+            CoreError::Wiped => "wiped",
             CoreError::KeyMissing(_) => "key_missing",
             CoreError::StoreLocked { first: true } => "store_needs_passphrase",
             CoreError::StoreLocked { first: false } => "store_locked",

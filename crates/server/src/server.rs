@@ -285,6 +285,7 @@ impl Server {
             created_ms: now,
             last_seen_ms: Some(now),
             revoked_ms: None,
+            wiped_ms: None,
         };
         self.storage.insert_device(&device, &token_hash(&device_token))?;
         let (access_token, access_expires_ms) = self.issue_access(&device.id, now)?;
@@ -315,11 +316,24 @@ impl Server {
         };
         if s.device.revoked_ms.is_some() || s.user.disabled {
             tracing::info!(user = %s.user.name, device = %s.device.id, "token refused: device revoked");
-            return Err(ServerError::DeviceRevoked);
+            return Err(self.revoked(&s.device.id, now));
         }
         let (access_token, access_expires_ms) = self.issue_access(&s.device.id, now)?;
         self.storage.touch_device(&s.device.id, now)?;
         Ok(TokenResponse { access_token, access_expires_ms })
+    }
+
+    /// The answer to a revoked device: it wipes its store on hearing it (having pushed
+    /// nothing), and the server records that it was told.
+    fn revoked(&self, device_id: &str, now_ms: i64) -> ServerError {
+        match self.storage.mark_wiped(device_id, now_ms) {
+            Ok(true) => {
+                tracing::warn!(device = %device_id, "a revoked device told to wipe its store")
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "could not record the wipe of a revoked device"),
+        }
+        ServerError::DeviceRevoked
     }
 
     /// Who an access token speaks for, checked now: known, not expired, device not revoked,
@@ -331,7 +345,7 @@ impl Server {
             ));
         };
         if s.device.revoked_ms.is_some() || s.user.disabled {
-            return Err(ServerError::DeviceRevoked);
+            return Err(self.revoked(&s.device.id, self.now_ms()));
         }
         if s.expires_ms <= self.now_ms() {
             return Err(ServerError::TokenExpired);

@@ -1,7 +1,7 @@
 // Sync as the frame shares it: the shell's latest status, a running sync's progress, and the
 // actions (sync now, log in and out). The status bar, the settings section, the conflicts page
 // and the sidebar read it; the shell's events and a poll keep it current.
-import { api, onSyncProgress, onSyncStatus, type SyncProgress, type SyncReport, type SyncStatus } from './backend';
+import { api, onStoreWiped, onSyncProgress, onSyncStatus, toApiError, type SyncProgress, type SyncReport, type SyncStatus } from './backend';
 import { app, dataChanged } from './app.svelte';
 import { num, t } from './i18n/index.svelte';
 import { count } from './sync';
@@ -67,6 +67,7 @@ export function startSync(): () => void {
       take(s);
     }),
     onSyncProgress(progressed),
+    onStoreWiped(() => wiped()),
   ])
     .then((s) => (stopped ? s.forEach((f) => f()) : (stops = s)))
     .catch(fail);
@@ -100,6 +101,7 @@ export async function syncNow(): Promise<void> {
     sync.version += 1;
     if (r.pulled > 0 || r.rejected > 0) void dataChanged();
   } catch (e) {
+    if (toApiError(e).code === 'wiped') return wiped();
     fail(e);
   } finally {
     sync.running = false;
@@ -135,3 +137,27 @@ export function storeSwitched(): void {
 }
 
 export const isDemo = () => app.info?.is_demo ?? false;
+
+const WIPED_KEY = 'jiayuan.wiped';
+
+/** The stores were wiped (this computer was revoked): the page starts again on the fresh
+ *  store and says why once it has. */
+export function wiped(): void {
+  try {
+    sessionStorage.setItem(WIPED_KEY, t('sync.wiped'));
+  } catch {
+    // Without storage the reload still happens; only the explanation is lost.
+  }
+  location.reload();
+}
+
+/** After a reload: why the stores were wiped, once. */
+export function takeWipedMessage(): string | null {
+  try {
+    const m = sessionStorage.getItem(WIPED_KEY);
+    sessionStorage.removeItem(WIPED_KEY);
+    return m;
+  } catch {
+    return null;
+  }
+}

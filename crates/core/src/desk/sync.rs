@@ -4,10 +4,13 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{lock, Desk};
-use crate::error::Result;
+use super::{lock, Desk, StoreKind};
+use crate::error::{CoreError, Result};
 use crate::store::Store;
-use crate::sync::client::{self, SyncProgress, SyncReport, Transport};
+use crate::sync::client::{self, NetError, SyncProgress, SyncReport, Transport};
+
+/// The note a wipe leaves in the data folder: when, and why.
+pub const WIPED_FILE: &str = "wiped.json";
 use crate::sync::view::{self, Conflicts, SyncStatus};
 
 impl Desk {
@@ -59,6 +62,7 @@ impl Desk {
         progress: &mut dyn FnMut(SyncProgress),
     ) -> Result<SyncReport> {
         let open = self.current()?;
+        let demo = lock(&open.writer).device().is_demo;
         let out = match &open.path {
             Some(path) => {
                 let mut own = Store::open(path, open.key.as_ref())?;
@@ -73,7 +77,34 @@ impl Desk {
         };
         open.generation.fetch_add(1, Ordering::SeqCst);
         lock(&open.cache).facets = None;
+        if matches!(out, Err(CoreError::Sync(NetError::Revoked))) && !demo && open.path.is_some() {
+            drop(open);
+            self.wipe_after_revocation()?;
+            return Err(CoreError::Wiped);
+        }
         out
+    }
+
+    /// The server said this computer was revoked (before anything more was pushed): its stores
+    /// and their key go, a note says when, and a fresh empty store opens. The demo goes too: it
+    /// shares the key, and a lost laptop keeps nothing of the district's.
+    fn wipe_after_revocation(&self) -> Result<()> {
+        *self.open.write().unwrap_or_else(|e| e.into_inner()) = None;
+        *lock(&self.key) = None;
+        for kind in [StoreKind::Main, StoreKind::Demo] {
+            crate::store::wipe_files(&self.store_path(kind))?;
+        }
+        crate::store::keying::forget(&self.data_dir, &*self.keychain)?;
+        let _ = std::fs::remove_file(self.data_dir.join(super::LAST_STORE_FILE));
+        let note =
+            serde_json::json!({ "wiped_at": self.clock.now().to_rfc3339(), "why": "revoked" });
+        std::fs::write(self.data_dir.join(WIPED_FILE), note.to_string())?;
+        tracing::warn!("this computer was revoked: its stores and their key were wiped");
+        // A fresh store (or the passphrase screen, where there is no keychain).
+        if let Err(e) = self.open_last() {
+            tracing::info!(code = e.code(), "no store open after the wipe");
+        }
+        Ok(())
     }
 
     pub fn sync_conflicts(&self) -> Result<Conflicts> {

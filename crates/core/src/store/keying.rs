@@ -282,6 +282,21 @@ pub fn key_without_asking(dir: &Path, passphrase: Option<&str>) -> Result<StoreK
     }
 }
 
+/// Forgets the folder's key (keychain entry and `keying.json`): after a wipe, whatever is left
+/// of the stores' pages on the disk cannot be read.
+pub fn forget(dir: &Path, keychain: &dyn Keychain) -> Result<()> {
+    if let Some(Keying::Keychain { account }) = read_keying(dir)? {
+        if let Err(e) = keychain.delete(&account) {
+            tracing::warn!(error = %e, "the store key could not be removed from the keychain");
+        }
+    }
+    match std::fs::remove_file(keying_path(dir)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Whether the folder's stores are keyed by a passphrase (not the keychain).
 pub fn uses_passphrase(dir: &Path) -> Result<bool> {
     Ok(matches!(read_keying(dir)?, Some(Keying::Passphrase { .. })))

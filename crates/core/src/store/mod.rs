@@ -259,6 +259,21 @@ impl Store {
 
 /// 64 random bits in hex: unique enough among a city's devices, and short, since every row a
 /// device creates carries it.
+/// Removes the store at `path` with its write-ahead log and index: what a revoked device does.
+/// Encrypted, its pages are unreadable without the key, which the caller forgets too.
+pub fn wipe_files(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", ".encrypting"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
 /// A connection to the file at `path`, keyed; the key is checked on the first read.
 fn open_connection(path: &Path, key: Option<&StoreKey>) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE

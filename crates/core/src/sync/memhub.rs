@@ -245,6 +245,11 @@ impl MemServer {
         self.users.insert(name.to_owned(), (role, scope_area));
     }
 
+    /// Revokes an account: its devices are refused from their next contact.
+    pub fn revoke_user(&mut self, name: &str) {
+        self.users.remove(name);
+    }
+
     fn principal(&self, token: &str) -> Result<super::wire::Principal, super::client::NetError> {
         let devices = self.devices.borrow();
         let (user, device) = devices.get(token).ok_or(super::client::NetError::Unauthorized)?;

@@ -100,6 +100,8 @@ pub struct Device {
     pub created_ms: i64,
     pub last_seen_ms: Option<i64>,
     pub revoked_ms: Option<i64>,
+    /// When the server told the revoked device, at its next contact, to wipe its store.
+    pub wiped_ms: Option<i64>,
 }
 
 impl std::fmt::Debug for Device {
@@ -113,6 +115,7 @@ impl std::fmt::Debug for Device {
             .field("created_ms", &self.created_ms)
             .field("last_seen_ms", &self.last_seen_ms)
             .field("revoked_ms", &self.revoked_ms)
+            .field("wiped_ms", &self.wiped_ms)
             .finish_non_exhaustive()
     }
 }
@@ -273,6 +276,8 @@ pub trait Storage: Send + Sync {
     fn devices(&self) -> Result<Vec<Device>, StorageError>;
     /// `false` when there is no such device.
     fn revoke_device(&self, id: &str, now_ms: i64) -> Result<bool, StorageError>;
+    /// Records that the revoked device was told to wipe its store; true the first time.
+    fn mark_wiped(&self, id: &str, now_ms: i64) -> Result<bool, StorageError>;
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Session>, StorageError>;
     fn touch_device(&self, id: &str, now_ms: i64) -> Result<(), StorageError>;
 

@@ -18,6 +18,7 @@ use super::{hub_err, Device, Failures, LogEntry, Session, Storage, StorageError,
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
     include_str!("migrations/postgres/0002_op_ids_in_byte_order.sql"),
+    include_str!("migrations/postgres/0003_device_wipe.sql"),
 ];
 
 /// Serialises migrations of several instances starting at once ("jiayuan" in ASCII).
@@ -214,6 +215,7 @@ fn device_at(r: &postgres::Row, at: usize) -> Device {
         created_ms: r.get(at + 5),
         last_seen_ms: r.get(at + 6),
         revoked_ms: r.get(at + 7),
+        wiped_ms: r.get(at + 8),
     }
 }
 
@@ -377,7 +379,7 @@ impl Storage for PgStorage {
     fn devices(&self) -> Result<Vec<Device>, StorageError> {
         let rows = self.with(|c| {
             c.query(
-                "SELECT d.id, d.user_id, d.name, d.site_id, d.secret, d.created_ms, d.last_seen_ms, d.revoked_ms
+                "SELECT d.id, d.user_id, d.name, d.site_id, d.secret, d.created_ms, d.last_seen_ms, d.revoked_ms, d.wiped_ms
                  FROM devices d ORDER BY d.created_ms, d.id",
                 &[],
             )
@@ -395,17 +397,27 @@ impl Storage for PgStorage {
         Ok(found > 0)
     }
 
+    fn mark_wiped(&self, id: &str, now_ms: i64) -> Result<bool, StorageError> {
+        let first = self.with(|c| {
+            c.execute(
+                "UPDATE devices SET wiped_ms = $2 WHERE id = $1 AND wiped_ms IS NULL",
+                &[&id, &now_ms],
+            )
+        })?;
+        Ok(first > 0)
+    }
+
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Session>, StorageError> {
         let r = self.with(|c| {
             c.query_opt(
-                "SELECT d.id, d.user_id, d.name, d.site_id, d.secret, d.created_ms, d.last_seen_ms, d.revoked_ms,
+                "SELECT d.id, d.user_id, d.name, d.site_id, d.secret, d.created_ms, d.last_seen_ms, d.revoked_ms, d.wiped_ms,
                         u.id, u.name, u.display_name, u.password_hash, u.role, u.district, u.scope_path, u.scope_area, u.disabled, u.created_ms
                  FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1",
                 &[&token_hash],
             )
         })?;
         r.map(|r| {
-            Ok(Session { device: device_at(&r, 0), user: user_at(&r, 8)?, expires_ms: i64::MAX })
+            Ok(Session { device: device_at(&r, 0), user: user_at(&r, 9)?, expires_ms: i64::MAX })
         })
         .transpose()
     }
@@ -443,7 +455,7 @@ impl Storage for PgStorage {
     fn session_by_access(&self, token_hash: &str) -> Result<Option<Session>, StorageError> {
         let r = self.with(|c| {
             c.query_opt(
-                "SELECT d.id, d.user_id, d.name, d.site_id, d.secret, d.created_ms, d.last_seen_ms, d.revoked_ms,
+                "SELECT d.id, d.user_id, d.name, d.site_id, d.secret, d.created_ms, d.last_seen_ms, d.revoked_ms, d.wiped_ms,
                         u.id, u.name, u.display_name, u.password_hash, u.role, u.district, u.scope_path, u.scope_area, u.disabled, u.created_ms,
                         a.expires_ms
                  FROM access_tokens a JOIN devices d ON d.id = a.device_id JOIN users u ON u.id = d.user_id
@@ -452,7 +464,7 @@ impl Storage for PgStorage {
             )
         })?;
         r.map(|r| {
-            Ok(Session { device: device_at(&r, 0), user: user_at(&r, 8)?, expires_ms: r.get(18) })
+            Ok(Session { device: device_at(&r, 0), user: user_at(&r, 9)?, expires_ms: r.get(19) })
         })
         .transpose()
     }

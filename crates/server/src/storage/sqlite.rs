@@ -18,7 +18,10 @@ use super::{hub_err, Device, Failures, LogEntry, Session, Storage, StorageError,
 /// program's file is refused rather than migrated.
 const APPLICATION_ID: i32 = 0x4A59_5356;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/sqlite/0001_init.sql"),
+    include_str!("migrations/sqlite/0002_device_wipe.sql"),
+];
 
 /// Connections kept open; more are opened under load and closed when returned to a full pool.
 const POOL_KEEP: usize = 8;
@@ -178,7 +181,7 @@ impl SqliteStorage {
 const USER_COLUMNS: &str =
     "u.id, u.name, u.display_name, u.password_hash, u.role, u.district, u.scope_path, u.scope_area, u.disabled, u.created_ms";
 const DEVICE_COLUMNS: &str =
-    "d.id, d.user_id, d.name, d.site_id, d.secret, d.created_ms, d.last_seen_ms, d.revoked_ms";
+    "d.id, d.user_id, d.name, d.site_id, d.secret, d.created_ms, d.last_seen_ms, d.revoked_ms, d.wiped_ms";
 
 fn user_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<User> {
     let role: String = r.get(at + 4)?;
@@ -212,6 +215,7 @@ fn device_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Device> {
         created_ms: r.get(at + 5)?,
         last_seen_ms: r.get(at + 6)?,
         revoked_ms: r.get(at + 7)?,
+        wiped_ms: r.get(at + 8)?,
     })
 }
 
@@ -379,6 +383,15 @@ impl Storage for SqliteStorage {
         Ok(found > 0)
     }
 
+    fn mark_wiped(&self, id: &str, now_ms: i64) -> Result<bool, StorageError> {
+        let conn = self.conn()?;
+        let first = conn.execute(
+            "UPDATE devices SET wiped_ms = ?2 WHERE id = ?1 AND wiped_ms IS NULL",
+            params![id, now_ms],
+        )?;
+        Ok(first > 0)
+    }
+
     fn device_by_token(&self, token_hash: &str) -> Result<Option<Session>, StorageError> {
         let conn = self.conn()?;
         let sql = format!(
@@ -387,7 +400,7 @@ impl Storage for SqliteStorage {
         let found = conn
             .prepare_cached(&sql)?
             .query_row([token_hash], |r| {
-                Ok(Session { device: device_at(r, 0)?, user: user_at(r, 8)?, expires_ms: i64::MAX })
+                Ok(Session { device: device_at(r, 0)?, user: user_at(r, 9)?, expires_ms: i64::MAX })
             })
             .optional()?;
         Ok(found)
@@ -430,8 +443,8 @@ impl Storage for SqliteStorage {
             .query_row([token_hash], |r| {
                 Ok(Session {
                     device: device_at(r, 0)?,
-                    user: user_at(r, 8)?,
-                    expires_ms: r.get(18)?,
+                    user: user_at(r, 9)?,
+                    expires_ms: r.get(19)?,
                 })
             })
             .optional()?;

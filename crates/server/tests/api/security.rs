@@ -239,7 +239,14 @@ fn a_revoked_device_is_refused_at_token_push_and_pull(b: Backend) {
         "an unknown token means sign in again, not wipe: {e:?}"
     );
     let devices = ts.server.devices().unwrap();
-    assert!(devices.iter().any(|x| x.id == d.login.device_id && x.revoked_ms.is_some()));
+    let revoked = devices.iter().find(|x| x.id == d.login.device_id).expect("listed");
+    assert!(revoked.revoked_ms.is_some());
+    assert!(
+        revoked.wiped_ms.is_some(),
+        "its next contact told it to wipe, and the server noted it"
+    );
+    let untouched = devices.iter().find(|x| x.id == other.login.device_id).expect("listed");
+    assert_eq!((untouched.revoked_ms, untouched.wiped_ms), (None, None));
 }
 
 fn a_revoked_user_can_no_longer_log_in(b: Backend) {

@@ -17,5 +17,8 @@ async function on<T>(event: string, handler: (payload: T) => void): Promise<() =
 /** `sync-status`: after every attempt of the background loop (about every 30 s). */
 export const onSyncStatus = (handler: (s: SyncStatus) => void) => on<SyncStatus>('sync-status', handler);
 
+/** `store-wiped`: the server revoked this computer and its stores were wiped (the message). */
+export const onStoreWiped = (handler: (message: string) => void) => on<string>('store-wiped', handler);
+
 /** `sync-progress`: a sync's push and pull phases, page by page. */
 export const onSyncProgress = (handler: (p: SyncProgress) => void) => on<SyncProgress>('sync-progress', handler);

@@ -65,7 +65,7 @@ import type {
 
 export type * from './bindings';
 export { onFileDrop } from './drop';
-export { onSyncProgress, onSyncStatus } from './events';
+export { onStoreWiped, onSyncProgress, onSyncStatus } from './events';
 
 /** Turns whatever a rejected invoke carries into the ApiError every command promises. A rule's
  *  refusal comes worded in the official's language (its English message is the fallback). */

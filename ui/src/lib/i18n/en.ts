@@ -915,4 +915,5 @@ export const en: Record<MessageKey, string> = {
   'lock.by.nothing': 'The app can lock once you have logged in to the server (someone must be able to unlock it).',
   'refusal.lock_needs_login': 'the app can lock only when it can check who opens it: log in to the server once (or use a passphrase-protected store)',
   'refusal.lock_idle_range': 'the app locks after between {min} and {max} idle minutes',
+  'sync.wiped': 'The district revoked this computer: its data was wiped and nothing more was sent. Ask the district office, then log in again.',
 };

@@ -914,6 +914,7 @@ export const zhCN = {
   'lock.by.nothing': '登录服务器一次后才能锁定（需要能核对解锁的人）。',
   'refusal.lock_needs_login': '登录服务器一次后才能锁定（需要能核对解锁的人），或使用设有口令的本机数据',
   'refusal.lock_idle_range': '自动锁定时间应在 {min} 到 {max} 分钟之间',
+  'sync.wiped': '区里已注销这台电脑：本机数据已清除，之后没有再发送任何内容。请联系区里，再重新登录。',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
