@@ -1069,14 +1069,7 @@ fn a_push_whose_pull_fails_leaves_the_devices_own_steps_in_place() {
     let dir = tmp.path();
     let server_dir = dir.join("server");
     std::fs::create_dir_all(&server_dir).expect("server dir");
-    let out = common::jiayuan()
-        .args(["server", "--data"])
-        .arg(&server_dir)
-        .args(["user", "add", "alice", "--role", "district_supervisor", "--district", DISTRICT])
-        .args(["--password", PASSWORD])
-        .output()
-        .expect("user add");
-    assert!(out.status.success(), "user add: {}", String::from_utf8_lossy(&out.stderr));
+    add_alice(&server_dir);
     let mut server = Server::new(server_dir);
     server.start();
     let block = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -1084,24 +1077,7 @@ fn a_push_whose_pull_fails_leaves_the_devices_own_steps_in_place() {
     let url = format!("http://127.0.0.1:{port}");
     let db = dir.join("a.db");
     cli(&db, &["sync", "login", "--server", &url, "--user", "alice"]);
-    let made = cli(
-        &db,
-        &[
-            "requests",
-            "add",
-            "--category",
-            "supplies",
-            "--description",
-            "缺口罩",
-            "--name",
-            "张三",
-            "--phone",
-            "13800138000",
-            "--json",
-        ],
-    );
-    let v: serde_json::Value = serde_json::from_str(made.trim()).expect("json");
-    let id = v["id"].as_str().expect("id").to_owned();
+    let id = add_request(&db, "缺口罩", "张三", "13800138000");
     for step in [
         vec!["accept", id.as_str()],
         vec!["assign", id.as_str(), "志愿者1"],
@@ -1154,50 +1130,14 @@ fn a_revoked_laptop_wipes_its_store_at_its_next_sync_and_the_server_notes_it() {
     let dir = tmp.path();
     let server_dir = dir.join("server");
     std::fs::create_dir_all(&server_dir).expect("server dir");
-    let admin = |args: &[&str]| -> String {
-        let out = common::jiayuan()
-            .args(["server", "--data"])
-            .arg(&server_dir)
-            .args(args)
-            .output()
-            .expect("server command");
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    admin(&[
-        "user",
-        "add",
-        "alice",
-        "--role",
-        "district_supervisor",
-        "--district",
-        DISTRICT,
-        "--password",
-        PASSWORD,
-    ]);
+
+    add_alice(&server_dir);
     let mut server = Server::new(server_dir.clone());
     server.start();
     let url = format!("http://127.0.0.1:{}", server.port);
     let db = dir.join("laptop").join("jiayuan.db");
     cli(&db, &["sync", "login", "--server", &url, "--user", "alice"]);
-    let add = |what: &str, name: &str, phone: &str| {
-        cli(
-            &db,
-            &[
-                "requests",
-                "add",
-                "--category",
-                "supplies",
-                "--description",
-                what,
-                "--name",
-                name,
-                "--phone",
-                phone,
-            ],
-        );
-    };
-    add("缺口罩", "张三", "13800138000");
+    add_request(&db, "缺口罩", "张三", "13800138000");
     cli(&db, &["sync", "now"]);
     let requests_on_server = || {
         count(
@@ -1207,10 +1147,10 @@ fn a_revoked_laptop_wipes_its_store_at_its_next_sync_and_the_server_notes_it() {
     };
     assert_eq!(requests_on_server(), 1);
 
-    let listed = admin(&["device", "list"]);
+    let listed = admin(&server_dir, &["device", "list"]);
     let device = listed.split('\t').next().expect("one device").trim().to_owned();
-    admin(&["device", "revoke", &device]);
-    add("缺退烧药", "李四", "13900139000"); // offline work after the revocation
+    admin(&server_dir, &["device", "revoke", &device]);
+    add_request(&db, "缺退烧药", "李四", "13900139000"); // offline work after the revocation
     let out = common::jiayuan().arg("--db").arg(&db).args(["sync", "now"]).output().expect("sync");
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("wiped"), "{out:?}");
@@ -1219,5 +1159,46 @@ fn a_revoked_laptop_wipes_its_store_at_its_next_sync_and_the_server_notes_it() {
         assert!(!Path::new(&f).exists(), "{f} is gone");
     }
     assert_eq!(requests_on_server(), 1, "nothing more was pushed");
-    assert!(admin(&["device", "list"]).contains("told to wipe"), "the server notes it");
+    assert!(
+        admin(&server_dir, &["device", "list"]).contains("told to wipe"),
+        "the server notes it"
+    );
+}
+
+/// `jiayuan server --data DIR ARGS`, which must succeed; its output.
+fn admin(server_dir: &Path, args: &[&str]) -> String {
+    let out = common::jiayuan()
+        .args(["server", "--data"])
+        .arg(server_dir)
+        .args(args)
+        .output()
+        .expect("server command");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The district supervisor the two-step tests log in as.
+fn add_alice(server_dir: &Path) {
+    admin(
+        server_dir,
+        &[
+            "user",
+            "add",
+            "alice",
+            "--role",
+            "district_supervisor",
+            "--district",
+            DISTRICT,
+            "--password",
+            PASSWORD,
+        ],
+    );
+}
+
+/// A request taken in on the laptop at `db`; its id.
+fn add_request(db: &Path, what: &str, name: &str, phone: &str) -> String {
+    let args = ["requests", "add", "--category", "supplies", "--description", what];
+    let made = cli(db, &[&args[..], &["--name", name, "--phone", phone, "--json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(made.trim()).expect("json");
+    v["id"].as_str().expect("id").to_owned()
 }

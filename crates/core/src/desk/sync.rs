@@ -125,3 +125,59 @@ impl Desk {
         self.sync_conflicts()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::store::keying::MemoryKeychain;
+    use crate::sync::memhub::MemServer;
+    use crate::sync::wire::Role;
+    use crate::{Clock, CoreError, ManualClock};
+
+    use super::super::Desk;
+
+    #[test]
+    fn a_revoked_computer_pushes_nothing_more_and_wipes_its_stores_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::fixed());
+        let keychain = Arc::new(MemoryKeychain::default());
+        let mut server = MemServer::new("本区", clock.now().timestamp_millis());
+        server.add_user("alice", Role::DistrictSupervisor, None);
+        let desk = Desk::with_keychain(dir.path().to_path_buf(), clock.clone(), keychain.clone());
+        desk.open_last().unwrap();
+        desk.sync_login(&server, "mem://", "alice", "alice", "laptop").unwrap();
+        let add = |name: &str| {
+            desk.write(|ctx| {
+                let draft = crate::residents::ResidentDraft {
+                    name: name.into(),
+                    phone: Some("13800138000".into()),
+                    community: Some("建设社区".into()),
+                    grid: Some("1网格".into()),
+                    ..Default::default()
+                };
+                crate::residents::create(ctx, draft).map(|_| ())
+            })
+            .unwrap()
+        };
+        add("张三");
+        desk.sync_now(&server, &mut |_| {}).unwrap();
+        let on_server = server.hub.borrow().rows().len();
+        let old_site = desk.read(|s, _| Ok(s.device().site_id.clone())).unwrap();
+
+        // Revoked on the server; meanwhile the laptop wrote more.
+        server.revoke_user("alice");
+        add("李四");
+        let e = desk.sync_now(&server, &mut |_| {}).unwrap_err();
+        assert!(matches!(e, CoreError::Wiped), "{e}");
+        assert_eq!(e.code(), "wiped");
+        assert_eq!(server.hub.borrow().rows().len(), on_server, "nothing more reached the server");
+        let note = std::fs::read_to_string(dir.path().join(super::WIPED_FILE)).unwrap();
+        assert!(note.contains("revoked"), "{note}");
+        // A fresh, empty store under a new key: nothing of the district is left.
+        let info = desk.info().unwrap();
+        assert_eq!(info.residents, 0);
+        assert_ne!(desk.read(|s, _| Ok(s.device().site_id.clone())).unwrap(), old_site);
+        assert!(!desk.sync_status().unwrap().logged_in);
+    }
+}
