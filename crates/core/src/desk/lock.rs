@@ -60,6 +60,11 @@ impl Desk {
     }
 
     pub fn lock_state(&self) -> Result<LockState> {
+        Ok(self.lock_facts()?.0)
+    }
+
+    /// The lock's state and the remembered login's hash, read once.
+    fn lock_facts(&self) -> Result<(LockState, Option<String>)> {
         let (hash, user, idle) = self.read(|store, _| {
             let (hash, user): (Option<String>, Option<String>) = store
                 .conn()
@@ -86,12 +91,13 @@ impl Desk {
         } else {
             LockBy::Nothing
         };
-        Ok(LockState {
+        let state = LockState {
             locked: self.is_locked(),
             idle_minutes: idle,
             by,
             user: if by == LockBy::Password { user.unwrap_or_default() } else { String::new() },
-        })
+        };
+        Ok((state, hash))
     }
 
     /// Locks now (the official's button, or the idle timer).
@@ -107,16 +113,9 @@ impl Desk {
 
     /// Opens the lock with the official's password (or the store's passphrase).
     pub fn lock_open(&self, secret: &str) -> Result<LockState> {
-        let state = self.lock_state()?;
+        let (state, hash) = self.lock_facts()?;
         let ok = match state.by {
             LockBy::Password => {
-                let hash: Option<String> = self.read(|store, _| {
-                    Ok(store.conn().query_row(
-                        "SELECT password_hash FROM sync_state WHERE singleton = 1",
-                        [],
-                        |r| r.get(0),
-                    )?)
-                })?;
                 let hash = hash.unwrap_or_default();
                 let parsed = PasswordHash::new(&hash)
                     .map_err(|e| CoreError::Internal(format!("the remembered login: {e}")))?;
