@@ -95,6 +95,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             sync::sync_status,
             sync::sync_login,
+            sync::access_report,
             sync::sync_logout,
             sync::sync_now,
             sync::sync_conflicts,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiayuan_core::desk::{ApiError, Desk};
+use jiayuan_core::sync::access::AccessReport;
 use jiayuan_core::sync::client::{SyncProgress, SyncReport};
 use jiayuan_core::sync::view::{Conflicts, SyncStatus};
 use jiayuan_net::HttpClient;
@@ -94,6 +95,21 @@ pub async fn sync_reapply(
     let out = blocking(&desk, move |d| d.sync_reapply(&id)).await?;
     sync.wake.notify_one();
     Ok(out)
+}
+
+/// Who revealed or exported residents' data, per place: read from the server, which holds
+/// every computer's record.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn access_report(desk: DeskState<'_>, from_ms: i64, to_ms: i64) -> Reply<AccessReport> {
+    blocking(&desk, move |d| {
+        let url = d.sync_server()?.ok_or_else(|| {
+            jiayuan_core::CoreError::NotAllowed(
+                "the report is kept on the district's server: log in to it first".into(),
+            )
+        })?;
+        d.access_report(&HttpClient::new(url), from_ms, to_ms)
+    })
+    .await
 }
 
 #[tauri::command(rename_all = "snake_case")]

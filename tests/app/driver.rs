@@ -107,6 +107,7 @@ pub struct App {
     driver: Child,
     port: u16,
     session: String,
+    data_dir: PathBuf,
 }
 
 /// The passphrase of the test stores: these machines have no keychain, and the app takes it
@@ -139,7 +140,7 @@ impl App {
             .stderr(Stdio::null())
             .spawn()
             .expect("WebKitWebDriver (Debian package webkit2gtk-driver) must be installed");
-        let mut app = App { driver, port, session: String::new() };
+        let mut app = App { driver, port, session: String::new(), data_dir: data_dir.to_owned() };
         app.wait_for_driver();
         let caps = json!({"capabilities": {"alwaysMatch": {"webkitgtk:browserOptions": {
             "binary": app_binary(), "args": []
@@ -243,10 +244,33 @@ impl App {
             if Instant::now() > deadline {
                 let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("app-timeout.png");
                 let _ = self.screenshot(&shot);
-                panic!("timed out waiting for {css}; the window then: {}", shot.display());
+                panic!(
+                    "timed out waiting for {css}; the window then: {}\n{}",
+                    shot.display(),
+                    self.what_happened()
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// What a failing test prints besides its screenshot: the page's text and the end of the
+    /// app's log, so a failure seen only on another machine can be understood from its output.
+    fn what_happened(&self) -> String {
+        let script = "return document.body ? document.body.innerText.slice(0, 1500) : '(no body)';";
+        let page = match self.try_cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        ) {
+            Ok(v) => v.as_str().unwrap_or_default().to_owned(),
+            Err(e) => format!("(the page did not answer: {e})"),
+        };
+        let log = std::fs::read_to_string(self.data_dir.join("logs/jiayuan-desk.log"))
+            .unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(25).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        format!("the page's text:\n{page}\nthe end of the app's log:\n{}", tail.join("\n"))
     }
 
     /// `[data-testid="id"]`.
@@ -360,39 +384,49 @@ impl App {
 
 impl Drop for App {
     fn drop(&mut self) {
-        // The app is the driver's child. Ending the session asks it to close, but it may still
-        // be going when the driver is killed, and an app left holding its folder's
-        // single-instance name would make the next launch on that folder hand over and exit,
-        // leaving the next session waiting for a window that never comes. So the app's
-        // process is waited for, and killed if it lingers.
-        let app = children(self.driver.id());
+        // The app is the driver's child and WebKit's web and network processes are the app's.
+        // Ending the session asks the app to close, but it may still be going when the driver
+        // is killed, and an app left holding its folder's single-instance name would make the
+        // next launch on that folder hand over and exit; a network process outliving a killed
+        // app keeps the webview data of the folder open, and the next window on it can stay
+        // blank. So every process below the driver is waited for, and killed if it lingers.
+        let below = descendants(self.driver.id());
         if !self.session.is_empty() {
             let path = format!("/session/{}", self.session);
             let _ = http_within(self.port, "DELETE", &path, None, Duration::from_secs(15));
         }
         let deadline = Instant::now() + Duration::from_secs(10);
-        while app.iter().any(|pid| alive(*pid)) && Instant::now() < deadline {
+        while below.iter().any(|pid| alive(*pid)) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
-        for pid in app.iter().filter(|pid| alive(**pid)) {
+        for pid in below.iter().filter(|pid| alive(**pid)) {
             let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-        while app.iter().any(|pid| alive(*pid)) && Instant::now() < deadline + PATIENCE {
+        while below.iter().any(|pid| alive(*pid)) && Instant::now() < deadline + PATIENCE {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
 
-/// The processes whose parent is `parent` (Linux's /proc; nothing elsewhere).
-fn children(parent: u32) -> Vec<u32> {
+/// Every process below `root` (Linux's /proc; nothing elsewhere), children before theirs.
+fn descendants(root: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    entries
+    let parents: Vec<(u32, u32)> = entries
         .filter_map(Result::ok)
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| parent_of(*pid) == Some(parent))
-        .collect()
+        .filter_map(|pid| Some((pid, parent_of(pid)?)))
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(parents.iter().filter(|(_, p)| *p == parent).map(|(pid, _)| *pid));
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
 
 /// The parent of `pid` from /proc/PID/stat, whose second field (the command) may hold spaces

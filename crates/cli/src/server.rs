@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use jiayuan_core::chrono::{TimeZone, Utc};
+use jiayuan_core::sync::access::{AccessAction, AccessReport, AccessRequest};
 use jiayuan_core::sync::Role;
 use jiayuan_core::SystemClock;
 use jiayuan_server::{Config, NewUser, Server, ServerError};
@@ -42,6 +43,21 @@ enum ServerCmd {
     /// Devices users logged in from: revoke, list.
     #[command(subcommand)]
     Device(DeviceCmd),
+    /// Who revealed residents' identity numbers or phones, and who exported or printed lists
+    /// of them, per place, over a period (every computer's record, as synced).
+    Audit {
+        #[arg(long, default_value = "本区")]
+        district: String,
+        /// The period: the last N days up to now.
+        #[arg(long, default_value_t = 30, conflicts_with = "since")]
+        days: u32,
+        /// The period: from this day (YYYY-MM-DD, UTC) up to now.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// The report as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -173,6 +189,27 @@ pub fn run(args: &ServerArgs) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Some(ServerCmd::Audit { district, days, since, json }) => {
+            let to_ms = Utc::now().timestamp_millis();
+            let from_ms = match since {
+                Some(day) => jiayuan_core::chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                    .map_err(|_| usage(format!("--since takes a day as YYYY-MM-DD, not “{day}”")))?
+                    .and_hms_opt(0, 0, 0)
+                    .map_or(0, |t| t.and_utc().timestamp_millis()),
+                None => to_ms - i64::from(*days) * 86_400_000,
+            };
+            let report =
+                server.access_report_of(district, None, &AccessRequest { from_ms, to_ms })?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).map_err(|e| usage(e.to_string()))?
+                );
+            } else {
+                print_access(&report);
+            }
+            Ok(())
+        }
         Some(ServerCmd::Device(DeviceCmd::Revoke { device_id })) => {
             server.revoke_device(device_id)?;
             println!("device {device_id} is revoked");
@@ -200,6 +237,52 @@ pub fn run(args: &ServerArgs) -> Result<(), Failure> {
                 );
             }
             Ok(())
+        }
+    }
+}
+
+fn print_access(report: &AccessReport) {
+    println!(
+        "Access to residents' data in {}, {} to {}",
+        report.district,
+        when(Some(report.from_ms)),
+        when(Some(report.to_ms))
+    );
+    if report.places.is_empty() {
+        println!("no identity number or phone was revealed and nothing was exported or printed");
+    }
+    for p in &report.places {
+        let place = if p.place.is_empty() { "(the whole district)" } else { p.place.as_str() };
+        println!();
+        println!("{place}: {} revealed, {} exported or printed", p.reveals, p.exports);
+        for e in &p.entries {
+            let what = match e.action {
+                AccessAction::Reveal => {
+                    let field = match e.field.as_deref() {
+                        Some("phone") => "the phone",
+                        _ => "the identity number",
+                    };
+                    let whose = e.resident.as_deref().or(e.resident_id.as_deref()).unwrap_or("?");
+                    format!("revealed {field} of {whose}")
+                }
+                AccessAction::Export => format!(
+                    "exported {} residents to {}",
+                    e.count.unwrap_or(0),
+                    e.file.as_deref().unwrap_or("a file")
+                ),
+                AccessAction::Print => format!(
+                    "printed a {} list of {} residents",
+                    if e.list.as_deref() == Some("doors") { "door-to-door" } else { "call" },
+                    e.count.unwrap_or(0)
+                ),
+                AccessAction::ExportRejected => format!(
+                    "wrote {} rejected roster rows to {}",
+                    e.count.unwrap_or(0),
+                    e.file.as_deref().unwrap_or("a file")
+                ),
+            };
+            let detail = e.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+            println!("  {}  {} on {}: {what}{detail}", when(Some(e.received_ms)), e.who, e.device);
         }
     }
 }

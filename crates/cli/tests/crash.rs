@@ -1165,6 +1165,50 @@ fn a_revoked_laptop_wipes_its_store_at_its_next_sync_and_the_server_notes_it() {
     );
 }
 
+/// The access report, end to end over HTTP: a laptop exports residents and syncs; the server's
+/// `jiayuan server audit` lists who exported what, and prints the same as JSON.
+#[test]
+fn an_export_on_a_laptop_reaches_the_servers_access_report() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let server_dir = dir.join("server");
+    std::fs::create_dir_all(&server_dir).expect("server dir");
+    add_alice(&server_dir);
+    let mut server = Server::new(server_dir.clone());
+    server.start();
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let db = dir.join("laptop").join("jiayuan.db");
+    cli(&db, &["sync", "login", "--server", &url, "--user", "alice"]);
+    add_request(&db, "缺口罩", "张三", "13800138000");
+    let file = dir.join("全区名单.csv");
+    cli(&db, &["export", "residents", file.to_str().expect("path")]);
+    let empty = admin(&server_dir, &["audit", "--district", DISTRICT]);
+    assert!(empty.contains("nothing was exported"), "not synced yet: {empty}");
+    cli(&db, &["sync", "now"]);
+
+    let text = admin(&server_dir, &["audit", "--district", DISTRICT, "--days", "1"]);
+    assert!(text.contains("(the whole district): 0 revealed, 1 exported or printed"), "{text}");
+    assert!(
+        text.contains("alice") && text.contains("exported 1 residents to 全区名单.csv"),
+        "{text}"
+    );
+    let json = admin(&server_dir, &["audit", "--district", DISTRICT, "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let entry = &report["places"][0]["entries"][0];
+    assert_eq!(entry["action"], "export", "{json}");
+    assert_eq!(entry["file"], "全区名单.csv", "the file's name, not its folder: {json}");
+    let old = admin(&server_dir, &["audit", "--district", DISTRICT, "--since", "2020-01-01"]);
+    assert!(old.contains("1 exported"), "{old}");
+    let bad = common::jiayuan()
+        .args(["server", "--data"])
+        .arg(&server_dir)
+        .args(["audit", "--since", "yesterday"])
+        .output()
+        .expect("audit");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("YYYY-MM-DD"), "{bad:?}");
+}
+
 /// `jiayuan server --data DIR ARGS`, which must succeed; its output.
 fn admin(server_dir: &Path, args: &[&str]) -> String {
     let out = common::jiayuan()

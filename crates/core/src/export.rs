@@ -150,6 +150,7 @@ pub fn export_residents(ctx: &mut Ctx<'_>, path: &Path, filter: &Filter) -> Resu
     let record = json!({
         "file": path.file_name().map(|f| f.to_string_lossy().into_owned()),
         "filter": { "community": filter.community, "grid": filter.grid, "tag": filter.tag },
+        "area": filter_area(ctx.store, filter)?,
         "residents": n,
     });
     audit_export(ctx, "export.residents", record)?;
@@ -182,9 +183,39 @@ pub fn record_printed(
     let record = json!({
         "kind": kind,
         "filter": { "community": filter.community, "grid": filter.grid, "tag": filter.tag },
+        "area": filter_area(ctx.store, filter)?,
         "residents": residents,
     });
     audit_export(ctx, "export.print", record)
+}
+
+/// Records that the rows an import rejected were written back to a spreadsheet: rows of a
+/// roster the store never held, but residents' data on disk all the same.
+pub fn record_rejected_export(ctx: &mut Ctx<'_>, file: &Path, rows: u64) -> Result<()> {
+    let record = json!({
+        "file": file.file_name().map(|f| f.to_string_lossy().into_owned()),
+        "rows": rows,
+    });
+    audit_export(ctx, "export.rejected", record)
+}
+
+/// The area a filter chose (its community, or its grid), for the district's access report;
+/// none for the whole district, or when the names match several areas.
+fn filter_area(store: &crate::Store, filter: &Filter) -> Result<Option<String>> {
+    if filter.community.is_none() && filter.grid.is_none() {
+        return Ok(None);
+    }
+    let mut stmt = store.conn().prepare_cached(
+        "SELECT a.id FROM areas a LEFT JOIN areas p ON p.id = a.parent_id
+         WHERE (?2 IS NULL AND a.level = 'community' AND a.name = ?1)
+            OR (?2 IS NOT NULL AND a.level = 'grid' AND a.name = ?2
+                AND (?1 IS NULL OR p.name = ?1))
+         LIMIT 2",
+    )?;
+    let ids: Vec<String> = stmt
+        .query_map((&filter.community, &filter.grid), |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(if ids.len() == 1 { ids.into_iter().next() } else { None })
 }
 
 /// Writes the blank roster template: the recognised headers, with the identity-number and

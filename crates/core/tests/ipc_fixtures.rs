@@ -835,6 +835,23 @@ fn record_sync(r: &mut Recorder, dir: &Path) {
         desk.sync_dismiss(&refused),
     );
     r.rec("sync_status_settled", "sync_status", json!({}), desk.sync_status());
+
+    // Seeing a number in full and printing a call list are recorded and synced. The district's
+    // access report lists them per place: the colleague (a community official) reads it; ours,
+    // a grid official, may not.
+    let shown = page_of(&desk);
+    desk.resident_reveal(&shown[2].id, RevealField::Phone).expect("reveal a phone");
+    let one = shown.iter().find(|row| row.id_number.is_some()).expect("a resident with a number");
+    desk.resident_reveal(&one.id, RevealField::IdNumber).expect("reveal a number");
+    let community = ResidentQuery { community: shown[2].community.clone(), ..Default::default() };
+    desk.print_list(&community, PrintKind::Calls).expect("print a call list");
+    district.our_sync(&desk, 60_000);
+    let now = clock.now().timestamp_millis();
+    let (from, to) = (now - 30 * 86_400_000, now + 1);
+    let period = json!({ "from_ms": from, "to_ms": to });
+    r.rec("access_report", "access_report", period.clone(), theirs.access_report(server, from, to));
+    let refused = desk.access_report(server, from, to).expect_err("a grid official may not");
+    r.rec_err("access_report_forbidden", "access_report", period, refused);
     r.rec("sync_logout", "sync_logout", json!({}), desk.sync_logout());
 }
 

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use jiayuan_core::sync::access::{AccessReport, AccessRequest};
 use jiayuan_core::sync::client;
 use jiayuan_core::sync::wire::{
     ApiError, LoginRequest, LoginResponse, PullRequest, PullResponse, PushRequest, PushResponse,
@@ -100,6 +101,14 @@ impl HttpClient {
         self.call("/v1/pull", Some(access), req)
     }
 
+    pub fn access_report(
+        &self,
+        access: &str,
+        req: &AccessRequest,
+    ) -> Result<AccessReport, NetError> {
+        self.call("/v1/audit/access", Some(access), req)
+    }
+
     fn call<Q: Serialize, A: DeserializeOwned>(
         &self,
         path: &str,
@@ -192,6 +201,13 @@ impl client::Transport for HttpClient {
     }
     fn shared(&self) -> Option<&(dyn client::Transport + Sync)> {
         Some(self)
+    }
+    fn access_report(
+        &self,
+        access: &str,
+        req: &AccessRequest,
+    ) -> Result<AccessReport, client::NetError> {
+        Ok(HttpClient::access_report(self, access, req)?)
     }
 }
 

@@ -14,6 +14,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use jiayuan_core::sync::access::{
+    AccessAction, AccessEntry, AccessPlace, AccessReport, AccessRequest,
+};
 use jiayuan_core::sync::wire::{
     ApiError, LoginRequest, LoginResponse, Op, OpResult, Outcome, PullRequest, PullResponse,
     PushRequest, PushResponse, RawPullResponse, Role, Row, Stamp, TokenRequest, TokenResponse,
@@ -148,6 +151,24 @@ async fn pull(
     blocking(server, move |s| s.pull_raw(&access, &req)).await.map(Json)
 }
 
+/// Who revealed or exported residents' data in a period, per place, within the reader's area.
+#[utoipa::path(post, path = "/v1/audit/access", request_body = AccessRequest, tag = "audit",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AccessReport),
+        (status = 401, description = "`token_expired`, `device_revoked` or `unauthorized`", body = ApiError),
+        (status = 403, description = "a grid official: the report is for grid leads and above", body = ApiError),
+    ))]
+async fn access_report(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<AccessReport>, ServerError> {
+    let access = bearer(&headers)?;
+    let req: AccessRequest = parse(&body, "report request")?;
+    blocking(server, move |s| s.access_report(&access, &req)).await.map(Json)
+}
+
 /// Up when the database answers (for a load balancer).
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, description = "the server and its database answer"), (status = 503, body = ApiError)))]
@@ -176,10 +197,11 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Jiayuan sync server", description = "Push and pull of Jiayuan Desk's offline-first sync (docs/sync.md)."),
-    paths(login, token, push, pull, health),
+    paths(login, token, push, pull, access_report, health),
     components(schemas(
         ApiError, LoginRequest, LoginResponse, TokenRequest, TokenResponse, PushRequest, PushResponse, PullRequest,
-        PullResponse, Op, OpResult, Outcome, Row, Stamp, Role
+        PullResponse, Op, OpResult, Outcome, Row, Stamp, Role, AccessRequest, AccessReport, AccessPlace,
+        AccessEntry, AccessAction
     )),
     modifiers(&BearerAuth)
 )]
@@ -232,6 +254,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/token", post(token))
         .route("/v1/push", post(push))
         .route("/v1/pull", post(pull))
+        .route("/v1/audit/access", post(access_report))
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)

@@ -2,8 +2,10 @@
 //! line and tests call the same code. Every call reads the clock it was given, so tests move
 //! time to expire tokens and rate limits.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use jiayuan_core::sync::access::{self, AccessOp, AccessReport, AccessRequest};
 use jiayuan_core::sync::hub::{self, HubError, HubRead};
 use jiayuan_core::sync::wire::{
     op_mac_ok, LoginRequest, LoginResponse, Op, Principal, PullRequest, PullResponse, PushRequest,
@@ -423,6 +425,69 @@ impl Server {
         self.storage.touch_device(&who.device_id, now)?;
         tracing::debug!(user = %who.user_name, cursor = req.cursor, rows = count(&resp), "pull");
         Ok(resp)
+    }
+
+    /// `POST /v1/audit/access`: who revealed or exported residents' data in a period, per
+    /// place, within the reader's own area.
+    pub fn access_report(
+        &self,
+        access: &str,
+        req: &AccessRequest,
+    ) -> Result<AccessReport, ServerError> {
+        let s = self.authenticate(access)?;
+        if !access::may_read(s.user.role) {
+            return Err(ServerError::Forbidden(access::NOT_ALLOWED.into()));
+        }
+        let report = self.access_report_of(&s.user.district, s.user.scope_area.as_deref(), req)?;
+        tracing::info!(user = %s.user.name, places = report.places.len(), "access report read");
+        Ok(report)
+    }
+
+    /// The access report of `district` within `scope_area` (`None`: all of it), as the
+    /// command line reads it on the server's own machine.
+    pub fn access_report_of(
+        &self,
+        district: &str,
+        scope_area: Option<&str>,
+        req: &AccessRequest,
+    ) -> Result<AccessReport, ServerError> {
+        if req.to_ms <= req.from_ms {
+            return Err(bad("the report's period ends before it begins"));
+        }
+        let log = self.storage.op_log_of(district, &access::KINDS, req.from_ms, req.to_ms)?;
+        // Officials know each other by name and their computers by what they called them.
+        let users: HashMap<String, String> = self
+            .storage
+            .users()?
+            .into_iter()
+            .map(|u| {
+                let shown = if u.display_name.is_empty() { u.name } else { u.display_name };
+                (u.id, shown)
+            })
+            .collect();
+        let devices: HashMap<String, String> =
+            self.storage.devices()?.into_iter().map(|d| (d.id, d.name)).collect();
+        let mut ops = Vec::with_capacity(log.len());
+        for e in log {
+            let op: Op = serde_json::from_str(&e.op)
+                .map_err(|err| ServerError::Storage(format!("a logged op is damaged: {err}")))?;
+            ops.push(AccessOp {
+                kind: e.kind,
+                who: users.get(&e.user_id).cloned().unwrap_or(e.actor),
+                device: devices.get(&e.device_id).cloned().unwrap_or(e.device_id),
+                received_ms: e.received_ms,
+                at: e.at,
+                payload: op.payload,
+            });
+        }
+        let mut ops = Some(ops);
+        let mut out = None;
+        self.storage.read_tx(district, &mut |read| {
+            let ops = ops.take().unwrap_or_default();
+            out = Some(access::report(read, district, *req, scope_area, ops)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| ServerError::Storage("the report's transaction returned nothing".into()))
     }
 
     /// Checks a district's op log chain end to end (each entry's hash, each link, and the head

@@ -333,6 +333,7 @@ impl Desk {
             ));
         }
         book.save(out).map_err(xlsx)?;
+        self.write(|ctx| crate::export::record_rejected_export(ctx, out, written))?;
         Ok(written)
     }
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use super::{lock, Desk, StoreKind};
 use crate::error::{CoreError, Result};
 use crate::store::Store;
+use crate::sync::access::{self, AccessReport, AccessRequest};
 use crate::sync::client::{self, NetError, SyncProgress, SyncReport, Transport};
 
 /// The note a wipe leaves in the data folder: when, and why.
@@ -107,6 +108,28 @@ impl Desk {
         Ok(())
     }
 
+    /// The district's access report from the server: who revealed or exported residents'
+    /// data, per place, in `[from_ms, to_ms)`. On its own connection, like a sync, so a slow
+    /// network never holds the writer.
+    pub fn access_report(
+        &self,
+        net: &dyn Transport,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<AccessReport> {
+        let open = self.current()?;
+        if lock(&open.writer).device().is_demo {
+            return Err(crate::Refusal::DemoStaysLocal.into());
+        }
+        let req = AccessRequest { from_ms, to_ms };
+        match &open.path {
+            Some(path) => {
+                access::fetch(&Store::open(path, open.key.as_ref())?, &*self.clock, net, req)
+            }
+            None => access::fetch(&lock(&open.writer), &*self.clock, net, req),
+        }
+    }
+
     pub fn sync_conflicts(&self) -> Result<Conflicts> {
         self.read(|store, _| view::conflicts(store))
     }
@@ -179,5 +202,96 @@ mod tests {
         assert_eq!(info.residents, 0);
         assert_ne!(desk.read(|s, _| Ok(s.device().site_id.clone())).unwrap(), old_site);
         assert!(!desk.sync_status().unwrap().logged_in);
+    }
+
+    #[test]
+    fn reveals_and_exports_reach_the_district_report_under_their_place_for_those_who_oversee_it() {
+        use crate::desk::types::{PrintKind, ResidentQuery, RevealField};
+        use crate::sync::access::AccessAction;
+
+        let clock = Arc::new(ManualClock::fixed());
+        let keychain = Arc::new(MemoryKeychain::default());
+        let mut server = MemServer::new("本区", clock.now().timestamp_millis());
+        server.add_user("alice", Role::DistrictSupervisor, None);
+        let (dir, other_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let desk = Desk::with_keychain(dir.path().to_path_buf(), clock.clone(), keychain.clone());
+        desk.open_last().unwrap();
+        desk.sync_login(&server, "mem://", "alice", "alice", "laptop").unwrap();
+        let add = |name: &str, grid: &str| {
+            desk.write(|ctx| {
+                let draft = crate::residents::ResidentDraft {
+                    name: name.into(),
+                    id_number: (name == "张三").then(|| "11010519491231002X".into()),
+                    phone: Some("13800138000".into()),
+                    street: Some("东栅街道".into()),
+                    community: Some("建设社区".into()),
+                    grid: Some(grid.into()),
+                    ..Default::default()
+                };
+                crate::residents::create(ctx, draft).map(|r| r.id)
+            })
+            .unwrap()
+        };
+        let zhang = add("张三", "1网格");
+        let li = add("李四", "2网格");
+        desk.resident_reveal(&zhang, RevealField::IdNumber).unwrap();
+        desk.resident_reveal(&li, RevealField::Phone).unwrap();
+        let community =
+            ResidentQuery { community: Some("建设社区".into()), ..Default::default() };
+        let file = dir.path().join("建设社区.csv");
+        assert_eq!(desk.residents_export(&community, &file).unwrap(), 2);
+        desk.print_list(&ResidentQuery::default(), PrintKind::Calls).unwrap();
+        desk.sync_now(&server, &mut |_| {}).unwrap();
+
+        let now = clock.now().timestamp_millis();
+        let report = desk.access_report(&server, now - 3_600_000, now + 1).unwrap();
+        let places: Vec<(&str, u32, u32)> =
+            report.places.iter().map(|p| (p.place.as_str(), p.reveals, p.exports)).collect();
+        assert_eq!(
+            places,
+            [
+                ("", 0, 1),
+                ("东栅街道/建设社区", 0, 1),
+                ("东栅街道/建设社区/1网格", 1, 0),
+                ("东栅街道/建设社区/2网格", 1, 0)
+            ],
+            "{report:#?}"
+        );
+        let reveal = &report.places[2].entries[0];
+        assert_eq!(reveal.action, AccessAction::Reveal);
+        assert_eq!(reveal.field.as_deref(), Some("id_number"));
+        assert_eq!(reveal.resident.as_deref(), Some("张三"));
+        assert_eq!(reveal.who, "alice");
+        let export = &report.places[1].entries[0];
+        assert_eq!((export.action, export.count), (AccessAction::Export, Some(2)));
+        assert_eq!(
+            export.file.as_deref(),
+            Some("建设社区.csv"),
+            "the file's name, never its folder"
+        );
+        assert_eq!(report.places[0].entries[0].action, AccessAction::Print);
+        let earlier = desk.access_report(&server, now - 7_200_000, now - 3_600_000).unwrap();
+        assert!(earlier.places.is_empty(), "the period bounds the report: {earlier:#?}");
+
+        // A grid lead reads their own grid's record only; a grid official reads none.
+        let grid2: String = desk
+            .read(|s, _| {
+                Ok(s.conn()
+                    .query_row("SELECT id FROM areas WHERE name = '2网格'", [], |r| r.get(0))?)
+            })
+            .unwrap();
+        server.add_user("lead2", Role::GridLead, Some(grid2.clone()));
+        server.add_user("grace", Role::GridOfficial, Some(grid2));
+        let other = Desk::with_keychain(other_dir.path().to_path_buf(), clock.clone(), keychain);
+        other.open_last().unwrap();
+        other.sync_login(&server, "mem://", "lead2", "lead2", "grid laptop").unwrap();
+        let theirs = other.access_report(&server, now - 3_600_000, now + 1).unwrap();
+        let places: Vec<&str> = theirs.places.iter().map(|p| p.place.as_str()).collect();
+        assert_eq!(places, ["东栅街道/建设社区/2网格"]);
+        other.sync_logout().unwrap();
+        other.sync_login(&server, "mem://", "grace", "grace", "grid laptop").unwrap();
+        let e = other.access_report(&server, now - 3_600_000, now + 1).unwrap_err();
+        assert!(matches!(e, CoreError::Sync(crate::sync::client::NetError::Forbidden(_))), "{e}");
+        assert!(desk.access_report(&server, now, now).is_err(), "an empty period is refused");
     }
 }

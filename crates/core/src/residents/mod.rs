@@ -202,16 +202,21 @@ pub fn reveal(ctx: &mut Ctx<'_>, id: &str, field: &str) -> Result<Option<String>
         "phone" => "phone",
         other => return Err(CoreError::Invalid(format!("{other} is not a masked field"))),
     };
-    let value: Option<String> = {
-        let sql = format!("SELECT {column} FROM residents WHERE id = ?1 AND deleted = 0");
+    let (value, area): (Option<String>, Option<String>) = {
+        let sql = format!(
+            "SELECT r.{column}, a.id FROM residents r LEFT JOIN areas a ON a.rid = r.area_rid
+             WHERE r.id = ?1 AND r.deleted = 0"
+        );
         let mut stmt = ctx.store.conn().prepare_cached(&sql)?;
         let mut rows = stmt.query([id])?;
         match rows.next()? {
-            Some(row) => row.get(0)?,
+            Some(row) => (row.get(0)?, row.get(1)?),
             None => return Err(CoreError::NotFound(format!("resident {id}"))),
         }
     };
-    let record = json!({ "id": id, "field": field });
+    // The area as it is now: the district's access report places the reveal there even if
+    // the resident later moves or is no longer held.
+    let record = json!({ "id": id, "field": field, "area": area });
     ctx.write(|w| {
         let op = w.emit("residents.reveal", &record)?;
         w.audit(AuditEntry {

@@ -68,6 +68,15 @@ pub trait Transport {
     fn shared(&self) -> Option<&(dyn Transport + Sync)> {
         None
     }
+    /// The district's access report (who revealed or exported residents' data, per place).
+    /// A server that predates it answers as this default does.
+    fn access_report(
+        &self,
+        _access: &str,
+        _req: &super::access::AccessRequest,
+    ) -> std::result::Result<super::access::AccessReport, NetError> {
+        Err(NetError::Refused("this server does not keep the access report; update it".into()))
+    }
 }
 
 /// Ops per push, and rows per push (an import's chunks are large).

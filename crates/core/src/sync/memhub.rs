@@ -21,6 +21,8 @@ struct Data {
     sites: HashMap<String, String>,
     /// Every op logged, in order: (op id, outcome, hash).
     log: Vec<(String, Outcome, String)>,
+    /// The reveals, exports and prints logged, for the access report.
+    accessed: Vec<super::access::AccessOp>,
 }
 
 /// One district in memory.
@@ -181,6 +183,16 @@ impl HubTx for MemHub {
         let prev = d.log.last().map(|l| l.2.clone()).unwrap_or_default();
         let hash = chain(&prev, &rec.op.op_id, rec.outcome);
         d.log.push((rec.op.op_id.clone(), rec.outcome.clone(), hash));
+        if super::access::KINDS.contains(&rec.op.kind.as_str()) {
+            d.accessed.push(super::access::AccessOp {
+                kind: rec.op.kind.clone(),
+                who: rec.principal.user_name.clone(),
+                device: rec.principal.device_id.clone(),
+                received_ms: rec.received_ms,
+                at: rec.op.at.clone(),
+                payload: rec.op.payload.clone(),
+            });
+        }
         Ok(())
     }
 
@@ -364,5 +376,27 @@ impl super::client::Transport for MemServer {
         self.up()?;
         let who = self.principal(access)?;
         super::hub::pull(&mut *self.hub.borrow_mut(), &who, req, self.now_ms.get()).map_err(hub_err)
+    }
+
+    fn access_report(
+        &self,
+        access: &str,
+        req: &super::access::AccessRequest,
+    ) -> Result<super::access::AccessReport, super::client::NetError> {
+        self.up()?;
+        let who = self.principal(access)?;
+        if !super::access::may_read(who.role) {
+            return Err(super::client::NetError::Forbidden(super::access::NOT_ALLOWED.into()));
+        }
+        let mut hub = self.hub.borrow_mut();
+        let ops: Vec<_> = hub
+            .data
+            .accessed
+            .iter()
+            .filter(|o| (req.from_ms..req.to_ms).contains(&o.received_ms))
+            .cloned()
+            .collect();
+        super::access::report(&mut *hub, &who.district, *req, who.scope_area.as_deref(), ops)
+            .map_err(hub_err)
     }
 }

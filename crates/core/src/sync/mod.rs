@@ -1,6 +1,7 @@
 //! Offline-first sync (docs/sync.md): the wire format, the merge rule, the server's half of
 //! the protocol over a storage trait ([`hub`]), and the device's half ([`client`]).
 
+pub mod access;
 pub mod client;
 pub mod hub;
 mod local;

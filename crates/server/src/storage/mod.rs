@@ -260,6 +260,14 @@ pub trait Storage: Send + Sync {
     ) -> Result<(), HubError>;
     /// A district's op log in order, for audits and tests.
     fn op_log(&self, district: &str) -> Result<Vec<LogEntry>, StorageError>;
+    /// A district's op log entries of these kinds received in `[from_ms, to_ms)`, in order.
+    fn op_log_of(
+        &self,
+        district: &str,
+        kinds: &[&str],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<LogEntry>, StorageError>;
     /// The chain's last hash as the district row records it (`""` before the first op).
     fn chain_head(&self, district: &str) -> Result<String, StorageError>;
 

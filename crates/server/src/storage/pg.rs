@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
     include_str!("migrations/postgres/0002_op_ids_in_byte_order.sql"),
     include_str!("migrations/postgres/0003_device_wipe.sql"),
+    include_str!("migrations/postgres/0004_op_log_by_kind.sql"),
 ];
 
 /// Serialises migrations of several instances starting at once ("jiayuan" in ASCII).
@@ -188,6 +189,30 @@ impl PgStorage {
     }
 }
 
+fn log_entries(rows: &[postgres::Row]) -> Vec<LogEntry> {
+    rows.iter()
+        .map(|r| LogEntry {
+            district: r.get(0),
+            site_id: r.get(1),
+            seq: r.get(2),
+            op_id: r.get(3),
+            kind: r.get(4),
+            actor: r.get(5),
+            user_id: r.get(6),
+            device_id: r.get(7),
+            hlc: r.get(8),
+            at: r.get(9),
+            received_ms: r.get(10),
+            outcome: r.get(11),
+            reason: r.get(12),
+            overwritten: r.get(13),
+            op: r.get(14),
+            prev_hash: r.get(15),
+            hash: r.get(16),
+        })
+        .collect()
+}
+
 fn user_at(r: &postgres::Row, at: usize) -> Result<User, StorageError> {
     let role: String = r.get(at + 4);
     Ok(User {
@@ -274,28 +299,26 @@ impl Storage for PgStorage {
                 &[&district],
             )
         })?;
-        Ok(rows
-            .iter()
-            .map(|r| LogEntry {
-                district: r.get(0),
-                site_id: r.get(1),
-                seq: r.get(2),
-                op_id: r.get(3),
-                kind: r.get(4),
-                actor: r.get(5),
-                user_id: r.get(6),
-                device_id: r.get(7),
-                hlc: r.get(8),
-                at: r.get(9),
-                received_ms: r.get(10),
-                outcome: r.get(11),
-                reason: r.get(12),
-                overwritten: r.get(13),
-                op: r.get(14),
-                prev_hash: r.get(15),
-                hash: r.get(16),
-            })
-            .collect())
+        Ok(log_entries(&rows))
+    }
+
+    fn op_log_of(
+        &self,
+        district: &str,
+        kinds: &[&str],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<LogEntry>, StorageError> {
+        let rows = self.with(|c| {
+            c.query(
+                "SELECT district, site_id, seq, op_id, kind, actor, user_id, device_id, hlc, at, received_ms,
+                        outcome, reason, overwritten, op, prev_hash, hash
+                 FROM op_log WHERE district = $1 AND kind = ANY($2)
+                   AND received_ms >= $3 AND received_ms < $4 ORDER BY n",
+                &[&district, &kinds, &from_ms, &to_ms],
+            )
+        })?;
+        Ok(log_entries(&rows))
     }
 
     fn chain_head(&self, district: &str) -> Result<String, StorageError> {

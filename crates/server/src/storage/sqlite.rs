@@ -21,6 +21,7 @@ const APPLICATION_ID: i32 = 0x4A59_5356;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_device_wipe.sql"),
+    include_str!("migrations/sqlite/0003_op_log_by_kind.sql"),
 ];
 
 /// Connections kept open; more are opened under load and closed when returned to a full pool.
@@ -264,34 +265,23 @@ impl Storage for SqliteStorage {
     }
 
     fn op_log(&self, district: &str) -> Result<Vec<LogEntry>, StorageError> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT district, site_id, seq, op_id, kind, actor, user_id, device_id, hlc, at, received_ms,
-                    outcome, reason, overwritten, op, prev_hash, hash
-             FROM op_log WHERE district = ?1 ORDER BY n",
-        )?;
-        let rows = stmt.query_map([district], |r| {
-            Ok(LogEntry {
-                district: r.get(0)?,
-                site_id: r.get(1)?,
-                seq: r.get(2)?,
-                op_id: r.get(3)?,
-                kind: r.get(4)?,
-                actor: r.get(5)?,
-                user_id: r.get(6)?,
-                device_id: r.get(7)?,
-                hlc: r.get(8)?,
-                at: r.get(9)?,
-                received_ms: r.get(10)?,
-                outcome: r.get(11)?,
-                reason: r.get(12)?,
-                overwritten: r.get(13)?,
-                op: r.get(14)?,
-                prev_hash: r.get(15)?,
-                hash: r.get(16)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.log_where(district, "", &[])
+    }
+
+    fn op_log_of(
+        &self,
+        district: &str,
+        kinds: &[&str],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<LogEntry>, StorageError> {
+        let kinds =
+            serde_json::to_string(kinds).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        self.log_where(
+            district,
+            "AND kind IN (SELECT value FROM json_each(?2)) AND received_ms >= ?3 AND received_ms < ?4",
+            &[&kinds, &from_ms, &to_ms],
+        )
     }
 
     fn chain_head(&self, district: &str) -> Result<String, StorageError> {
@@ -489,5 +479,47 @@ impl Storage for SqliteStorage {
             since_ms,
         )?;
         Ok((by_name, by_ip))
+    }
+}
+
+impl SqliteStorage {
+    /// Op log entries of `district` in order, narrowed by `more` (conditions on ?2…).
+    fn log_where(
+        &self,
+        district: &str,
+        more: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<LogEntry>, StorageError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT district, site_id, seq, op_id, kind, actor, user_id, device_id, hlc, at, received_ms,
+                    outcome, reason, overwritten, op, prev_hash, hash
+             FROM op_log WHERE district = ?1 {more} ORDER BY n"
+        ))?;
+        let all: Vec<&dyn rusqlite::ToSql> = std::iter::once(&district as &dyn rusqlite::ToSql)
+            .chain(params.iter().copied())
+            .collect();
+        let rows = stmt.query_map(all.as_slice(), |r| {
+            Ok(LogEntry {
+                district: r.get(0)?,
+                site_id: r.get(1)?,
+                seq: r.get(2)?,
+                op_id: r.get(3)?,
+                kind: r.get(4)?,
+                actor: r.get(5)?,
+                user_id: r.get(6)?,
+                device_id: r.get(7)?,
+                hlc: r.get(8)?,
+                at: r.get(9)?,
+                received_ms: r.get(10)?,
+                outcome: r.get(11)?,
+                reason: r.get(12)?,
+                overwritten: r.get(13)?,
+                op: r.get(14)?,
+                prev_hash: r.get(15)?,
+                hash: r.get(16)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }

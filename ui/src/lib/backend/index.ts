@@ -3,6 +3,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { refusalOr } from '../refusal';
 import type {
+  AccessReport,
   ApiError,
   AreaOption,
   BulkOutcome,
@@ -145,6 +146,8 @@ export const api = {
   syncLogin: (serverUrl: string, username: string, password: string) =>
     call<SyncStatus>('sync_login', { server_url: serverUrl, username, password }),
   syncLogout: () => call<SyncStatus>('sync_logout'),
+  /** Who revealed or exported residents' data, per place, in [fromMs, toMs): from the server. */
+  accessReport: (fromMs: number, toMs: number) => call<AccessReport>('access_report', { from_ms: fromMs, to_ms: toMs }),
   /** Pushes and pulls now; answers when done (progress comes as `sync-progress` events). */
   syncNow: () => call<SyncReport>('sync_now'),
   syncConflicts: () => call<Conflicts>('sync_conflicts'),
