@@ -338,6 +338,17 @@ fn tls_failure(e: &rustls::Error) -> NetError {
         C::NotValidYet | C::NotValidYetContext { .. } => {
             "it is not valid yet (check this computer's date)".into()
         }
+        C::Other(o)
+            if matches!(
+                o.0.downcast_ref::<webpki::Error>(),
+                Some(webpki::Error::CaUsedAsEndEntity)
+            ) =>
+        {
+            // OpenSSL's `req -x509` marks a certificate CA:TRUE unless told otherwise.
+            "it is marked as a certificate authority (CA:TRUE), which a server's own \
+             certificate must not be: make it again with basicConstraints CA:FALSE"
+                .into()
+        }
         other => other.to_string(),
     };
     NetError::Untrusted(format!(
@@ -429,6 +440,14 @@ mod tests {
             panic!("untrusted")
         };
         assert!(m.contains("authority this computer does not know"), "{m}");
+        // A self-signed certificate made with OpenSSL's defaults is a CA's.
+        let ca_as_server = C::Other(rustls::OtherError(Arc::new(webpki::Error::CaUsedAsEndEntity)));
+        let NetError::Untrusted(m) =
+            transport(ureq::Error::Rustls(rustls::Error::InvalidCertificate(ca_as_server)))
+        else {
+            panic!("untrusted")
+        };
+        assert!(m.contains("CA:FALSE"), "{m}");
         // Not a certificate problem: a server answering plain HTTP to an https:// address.
         let e = transport(ureq::Error::Rustls(rustls::Error::InvalidMessage(
             rustls::InvalidMessage::InvalidContentType,
