@@ -4,14 +4,14 @@
 //! that came back). It tells the window each attempt's outcome (`sync-status`) and a first
 //! sync's progress (`sync-progress`). The protocol lives in core; HTTP in jiayuan-net.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use jiayuan_core::desk::{ApiError, Desk};
 use jiayuan_core::sync::access::AccessReport;
 use jiayuan_core::sync::client::{SyncProgress, SyncReport};
 use jiayuan_core::sync::view::{Conflicts, SyncStatus};
-use jiayuan_net::HttpClient;
+use jiayuan_net::{HttpClient, TrustedCa};
 use tauri::{AppHandle, Emitter, State};
 use tokio::sync::{Mutex, Notify};
 
@@ -29,6 +29,17 @@ pub type LoopState<'a> = State<'a, Arc<SyncLoop>>;
 const EVERY: Duration = Duration::from_secs(30);
 const FIRST_RETRY: Duration = Duration::from_secs(5);
 const LONGEST_WAIT: Duration = Duration::from_secs(60);
+
+/// The server's client, also trusting the district's own CA (or the server's self-signed
+/// certificate) when `JIAYUAN_CA_CERT` names its file. Read once: the environment of a running
+/// app does not change.
+fn http(url: String) -> Result<HttpClient, ApiError> {
+    static CA: OnceLock<Result<Option<TrustedCa>, String>> = OnceLock::new();
+    match CA.get_or_init(|| TrustedCa::from_env().map_err(|e| e.to_string())) {
+        Ok(ca) => Ok(HttpClient::with_ca(url, ca.as_ref())),
+        Err(message) => Err(ApiError::new("ca_cert", message.clone())),
+    }
+}
 
 /// What this laptop is called on the server's device list.
 fn device_name() -> String {
@@ -55,10 +66,10 @@ pub async fn sync_login(
     password: String,
 ) -> Reply<SyncStatus> {
     let url = server_url.trim().trim_end_matches('/').to_owned();
-    let status = blocking(&desk, move |d| {
-        d.sync_login(&HttpClient::new(url.clone()), &url, &username, &password, &device_name())
-    })
-    .await?;
+    let net = http(url.clone())?;
+    let status =
+        blocking(&desk, move |d| d.sync_login(&net, &url, &username, &password, &device_name()))
+            .await?;
     sync.wake.notify_one();
     Ok(status)
 }
@@ -101,15 +112,13 @@ pub async fn sync_reapply(
 /// every computer's record.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn access_report(desk: DeskState<'_>, from_ms: i64, to_ms: i64) -> Reply<AccessReport> {
-    blocking(&desk, move |d| {
-        let url = d.sync_server()?.ok_or_else(|| {
-            jiayuan_core::CoreError::NotAllowed(
-                "the report is kept on the district's server: log in to it first".into(),
-            )
-        })?;
-        d.access_report(&HttpClient::new(url), from_ms, to_ms)
-    })
-    .await
+    let url = blocking(&desk, |d| d.sync_server()).await?.ok_or_else(|| {
+        ApiError::from(jiayuan_core::CoreError::NotAllowed(
+            "the report is kept on the district's server: log in to it first".into(),
+        ))
+    })?;
+    let net = http(url)?;
+    blocking(&desk, move |d| d.access_report(&net, from_ms, to_ms)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -121,18 +130,17 @@ async fn run_once(app: &AppHandle, desk: Arc<Desk>) -> Reply<SyncReport> {
     let app = app.clone();
     tauri::async_runtime::spawn_blocking(move || {
         let Some(url) = desk.sync_server()? else {
-            return Err(jiayuan_core::CoreError::NotAllowed(
+            return Err(ApiError::from(jiayuan_core::CoreError::NotAllowed(
                 "log in to the server first; until then work stays on this computer".into(),
-            ));
+            )));
         };
-        let net = HttpClient::new(url);
-        desk.sync_now(&net, &mut |p: SyncProgress| {
+        let net = http(url)?;
+        Ok(desk.sync_now(&net, &mut |p: SyncProgress| {
             let _ = app.emit("sync-progress", p);
-        })
+        })?)
     })
     .await
     .map_err(internal)?
-    .map_err(ApiError::from)
 }
 
 async fn emit_status(app: &AppHandle, desk: Arc<Desk>) {

@@ -137,7 +137,8 @@ fn run(args: &SyncBench, dir: &Path) -> Result<(), Failure> {
     let (tx, rx) = mpsc::channel();
     let serving = Arc::clone(&server);
     std::thread::spawn(move || {
-        let _ = jiayuan_server::run(serving, "127.0.0.1:0", |addr| {
+        let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let _ = jiayuan_server::run(serving, &[loopback], None, |addr| {
             let _ = tx.send(addr);
         });
     });

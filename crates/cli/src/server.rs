@@ -8,15 +8,27 @@ use jiayuan_core::chrono::{TimeZone, Utc};
 use jiayuan_core::sync::access::{AccessAction, AccessReport, AccessRequest};
 use jiayuan_core::sync::Role;
 use jiayuan_core::SystemClock;
-use jiayuan_server::{Config, NewUser, Server, ServerError};
+use jiayuan_server::{tls, Config, NewUser, Server, ServerError};
 
 use crate::cmd::{usage, Failure};
 
 #[derive(Args, Debug)]
 pub struct ServerArgs {
-    /// Where to listen.
+    /// Where to listen. Beyond this computer (0.0.0.0, ::, a LAN address) the server needs
+    /// --tls-cert and --tls-key, or --plain-http-behind-proxy.
     #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR")]
     listen: String,
+    /// The server's certificate chain, PEM (its own certificate first, then any
+    /// intermediates). With --tls-key the server answers HTTPS only.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of that certificate, PEM.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve plain HTTP where other machines can reach it, because a reverse proxy in front
+    /// terminates TLS and is the only way in (a warning says so at each start).
+    #[arg(long, conflicts_with = "tls_cert")]
+    plain_http_behind_proxy: bool,
     /// The server's folder (default: the per-user data folder the app uses); SQLite's
     /// `server.db` lives there.
     #[arg(long, global = true, value_name = "DIR")]
@@ -125,17 +137,12 @@ fn when(ms: Option<i64>) -> String {
 }
 
 pub fn run(args: &ServerArgs) -> Result<(), Failure> {
+    let Some(command) = &args.command else {
+        return serve(args);
+    };
     let server = open(args)?;
-    match &args.command {
-        None => serve(args, server),
-        Some(ServerCmd::User(UserCmd::Add {
-            name,
-            role,
-            district,
-            scope,
-            display_name,
-            password,
-        })) => {
+    match command {
+        ServerCmd::User(UserCmd::Add { name, role, district, scope, display_name, password }) => {
             let role = Role::parse(role).ok_or_else(|| {
                 usage(format!(
                     "--role takes one of {}",
@@ -164,12 +171,12 @@ pub fn run(args: &ServerArgs) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Some(ServerCmd::User(UserCmd::Revoke { name })) => {
+        ServerCmd::User(UserCmd::Revoke { name }) => {
             server.revoke_user(name)?;
             println!("{name} can no longer log in; all their devices are revoked");
             Ok(())
         }
-        Some(ServerCmd::User(UserCmd::List)) => {
+        ServerCmd::User(UserCmd::List) => {
             for u in server.users()? {
                 let scope = if u.scope_path.is_empty() {
                     "(whole district)"
@@ -189,7 +196,7 @@ pub fn run(args: &ServerArgs) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Some(ServerCmd::Audit { district, days, since, json }) => {
+        ServerCmd::Audit { district, days, since, json } => {
             let to_ms = Utc::now().timestamp_millis();
             let from_ms = match since {
                 Some(day) => jiayuan_core::chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
@@ -210,12 +217,12 @@ pub fn run(args: &ServerArgs) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Some(ServerCmd::Device(DeviceCmd::Revoke { device_id })) => {
+        ServerCmd::Device(DeviceCmd::Revoke { device_id }) => {
             server.revoke_device(device_id)?;
             println!("device {device_id} is revoked");
             Ok(())
         }
-        Some(ServerCmd::Device(DeviceCmd::List)) => {
+        ServerCmd::Device(DeviceCmd::List) => {
             let users = server.users()?;
             for d in server.devices()? {
                 let user =
@@ -287,19 +294,59 @@ fn print_access(report: &AccessReport) {
     }
 }
 
-fn serve(args: &ServerArgs, server: Server) -> Result<(), Failure> {
+/// Where and how to serve, decided before anything is opened: a refused start leaves no
+/// database and no admin behind.
+fn serve(args: &ServerArgs) -> Result<(), Failure> {
+    let addrs = tls::resolve(&args.listen).map_err(|e| usage(e.to_string()))?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(tls::load(cert, key).map_err(|e| usage(format!("cannot serve HTTPS: {e}")))?)
+        }
+        _ => None,
+    };
+    if tls.is_none() {
+        match tls::plain_http(&addrs, args.plain_http_behind_proxy) {
+            Ok(None) => {}
+            Ok(Some(addr)) => tracing::warn!(
+                %addr,
+                "serving plain HTTP where other machines can reach it (--plain-http-behind-proxy): \
+                 safe only if the reverse proxy in front terminates TLS and is the only way in"
+            ),
+            Err(e) => {
+                return Err(usage(format!(
+                    "refusing to start: {e}.\n\
+                     - Give the server a certificate and its key (PEM files):\n    \
+                     jiayuan server --listen {listen} --tls-cert server.pem --tls-key server.key\n  \
+                     a district's own CA or a self-signed certificate works too: laptops then \
+                     trust it with JIAYUAN_CA_CERT (README, \"A district's server on the network\").\n\
+                     - Behind a reverse proxy that terminates TLS and is the only way in, add \
+                     --plain-http-behind-proxy instead.\n\
+                     - For this computer alone, listen on 127.0.0.1 (the default).",
+                    listen = args.listen
+                )))
+            }
+        }
+    }
+    let server = open(args)?;
     let first = server.ensure_admin(&args.district)?;
     let backend = server.storage().backend();
     let server = Arc::new(server);
-    jiayuan_server::run(server, &args.listen, |addr| {
-        println!("jiayuan sync server on http://{addr} ({backend}); Ctrl-C stops it");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    jiayuan_server::run(server, &addrs, tls, |addr| {
+        println!("jiayuan sync server on {scheme}://{addr} ({backend}); Ctrl-C stops it");
         if let Some(admin) = first {
+            // 0.0.0.0 or :: is where it listens, not an address a laptop can use.
+            let reach = if addr.ip().is_unspecified() {
+                format!("{scheme}://<this server's name or address>:{}", addr.port())
+            } else {
+                format!("{scheme}://{addr}")
+            };
             println!();
             println!(
                 "First start: an administrator of {} was created. Log in from the app with",
                 admin.user.district
             );
-            println!("  server:    http://{addr}");
+            println!("  server:    {reach}");
             println!("  user name: {}", admin.user.name);
             println!("  password:  {}", admin.password);
             println!(

@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::{Args, Subcommand};
 use jiayuan_core::sync::{client, sim, view};
 use jiayuan_core::SystemClock;
-use jiayuan_net::HttpClient;
+use jiayuan_net::{HttpClient, TrustedCa};
 
 use crate::cmd::{open, usage, Failure};
 
@@ -37,7 +37,8 @@ pub enum SyncCmd {
 
 #[derive(Args, Debug)]
 pub struct LoginArgs {
-    /// The server's address, e.g. http://192.168.1.10:8787
+    /// The server's address, e.g. https://192.168.1.10:8787 (a certificate of the district's
+    /// own CA, or a self-signed one, is trusted with JIAYUAN_CA_CERT=ca.pem)
     #[arg(long)]
     pub server: String,
     #[arg(long)]
@@ -77,6 +78,12 @@ fn password() -> Result<String, Failure> {
     Ok(p)
 }
 
+/// The server's client, also trusting the district's CA when JIAYUAN_CA_CERT names one.
+fn http(url: String) -> Result<HttpClient, Failure> {
+    let ca = TrustedCa::from_env().map_err(|e| usage(e.to_string()))?;
+    Ok(HttpClient::with_ca(url, ca.as_ref()))
+}
+
 pub fn run(db: Option<PathBuf>, cmd: SyncCmd) -> Result<(), Failure> {
     match cmd {
         SyncCmd::Login(a) => {
@@ -84,7 +91,7 @@ pub fn run(db: Option<PathBuf>, cmd: SyncCmd) -> Result<(), Failure> {
             let url = a.server.trim_end_matches('/').to_owned();
             client::login(
                 &mut store,
-                &HttpClient::new(url.clone()),
+                &http(url.clone())?,
                 &url,
                 &a.user,
                 &password()?,
@@ -108,7 +115,7 @@ pub fn run(db: Option<PathBuf>, cmd: SyncCmd) -> Result<(), Failure> {
                 return Err(usage("log in first: jiayuan sync login --server URL --user NAME"));
             };
             let started = Instant::now();
-            let report = client::sync(&mut store, &SystemClock, &HttpClient::new(url), &mut |p| {
+            let report = client::sync(&mut store, &SystemClock, &http(url)?, &mut |p| {
                 if std::io::stderr().is_terminal() {
                     eprint!("\r{} {}/{}   ", p.phase, p.done, p.total);
                 }

@@ -2,7 +2,14 @@
 //! short connect timeouts so an outage is noticed quickly, and errors typed by what the
 //! device does next: wait for the network, refresh its access token, wipe after a revocation,
 //! take a new site id, or show the server's message.
+//!
+//! `https://` addresses are checked against Mozilla's public roots, as ureq does, and against
+//! a district's own certificate authority (or a self-signed server certificate) when the
+//! device is given one ([`TrustedCa`], from `JIAYUAN_CA_CERT` at the edges). A certificate the
+//! device does not trust is [`NetError::Untrusted`], never "offline": waiting does not fix it.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiayuan_core::sync::access::{AccessReport, AccessRequest};
@@ -50,6 +57,86 @@ pub enum NetError {
     /// An answer that is not the API's (a proxy's page, a cut-off body, another program).
     #[error("the server's answer is not understood: {0}")]
     BadResponse(String),
+    /// The server's certificate is not one this device trusts (unknown issuer, another name,
+    /// expired): someone may be in between, or the device lacks the district's CA.
+    #[error("{0}")]
+    Untrusted(String),
+}
+
+/// The environment variable naming a PEM file of extra certificates to trust: a district's own
+/// certificate authority, or the server's self-signed certificate.
+pub const CA_CERT_ENV: &str = "JIAYUAN_CA_CERT";
+
+/// Why an extra CA file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CaError {
+    #[error("cannot read the CA certificate file {} ({CA_CERT_ENV}): {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "the CA certificate file {} ({CA_CERT_ENV}) holds no certificate in PEM form (a block \
+         that starts with -----BEGIN CERTIFICATE-----)",
+        path.display()
+    )]
+    NoCertificate { path: PathBuf },
+    #[error("the CA certificate file {} ({CA_CERT_ENV}) is not usable: {detail}", path.display())]
+    Unusable { path: PathBuf, detail: String },
+}
+
+/// Certificates a device trusts besides the public roots: a district's own certificate
+/// authority, or a server's self-signed certificate.
+#[derive(Debug, Clone)]
+pub struct TrustedCa {
+    certs: Arc<Vec<ureq::tls::Certificate<'static>>>,
+}
+
+impl TrustedCa {
+    /// Every certificate of a PEM file (a CA bundle may hold several).
+    pub fn from_file(path: &Path) -> Result<TrustedCa, CaError> {
+        let pem = std::fs::read(path)
+            .map_err(|source| CaError::Read { path: path.to_owned(), source })?;
+        TrustedCa::from_pem(&pem, path)
+    }
+
+    /// [`TrustedCa::from_file`] on bytes already read; `path` names them in errors.
+    pub fn from_pem(pem: &[u8], path: &Path) -> Result<TrustedCa, CaError> {
+        let unusable = |detail: String| CaError::Unusable { path: path.to_owned(), detail };
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            // A key or anything else in the file is no business of trust.
+            if let ureq::tls::PemItem::Certificate(c) = item.map_err(|e| unusable(e.to_string()))? {
+                certs.push(c);
+            }
+        }
+        if certs.is_empty() {
+            return Err(CaError::NoCertificate { path: path.to_owned() });
+        }
+        // ureq skips a root it cannot parse without a word; a district's CA skipped so would
+        // surface later as "not trusted", far from its cause.
+        let mut check = rustls::RootCertStore::empty();
+        for c in &certs {
+            check
+                .add(rustls::pki_types::CertificateDer::from(c.der()))
+                .map_err(|e| unusable(format!("not a CA certificate rustls accepts: {e}")))?;
+        }
+        Ok(TrustedCa { certs: Arc::new(certs) })
+    }
+
+    /// The file `JIAYUAN_CA_CERT` names, if it is set (and not empty).
+    pub fn from_env() -> Result<Option<TrustedCa>, CaError> {
+        match std::env::var_os(CA_CERT_ENV).filter(|p| !p.is_empty()) {
+            Some(path) => TrustedCa::from_file(Path::new(&path)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// How many certificates it holds.
+    pub fn len(&self) -> usize {
+        self.certs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty()
+    }
 }
 
 /// The sync server at `base_url` (`http://host:8787`), with its connections kept alive.
@@ -60,8 +147,23 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
+    /// A client that trusts the public roots only.
     pub fn new(base_url: impl Into<String>) -> HttpClient {
-        let config = ureq::Agent::config_builder()
+        HttpClient::with_ca(base_url, None)
+    }
+
+    /// A client that also trusts `ca` for `https://` addresses.
+    pub fn with_ca(base_url: impl Into<String>, ca: Option<&TrustedCa>) -> HttpClient {
+        let mut config = ureq::Agent::config_builder();
+        if let Some(ca) = ca {
+            // ureq takes either its public roots or a list of its own: the list is both.
+            let public = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .map(|c| ureq::tls::Certificate::from_der(c.as_ref()));
+            let roots = ureq::tls::RootCerts::from(public.chain(ca.certs.iter().cloned()));
+            config = config.tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build());
+        }
+        let config = config
             .timeout_connect(Some(CONNECT_TIMEOUT))
             .timeout_global(Some(REQUEST_TIMEOUT))
             // Error statuses carry the API's `{code, message}`, read below.
@@ -181,6 +283,7 @@ impl From<NetError> for client::NetError {
             NetError::Server(m) => client::NetError::Server(m),
             // A proxy's page or a cut-off answer: the server is there but not usable now.
             e @ NetError::BadResponse(_) => client::NetError::Server(e.to_string()),
+            NetError::Untrusted(m) => client::NetError::Untrusted(m),
         }
     }
 }
@@ -212,6 +315,15 @@ impl client::Transport for HttpClient {
 }
 
 fn transport(e: ureq::Error) -> NetError {
+    // The handshake's own error comes back wrapped in an I/O error.
+    let tls = match &e {
+        ureq::Error::Rustls(t) => Some(t),
+        ureq::Error::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+        _ => None,
+    };
+    if let Some(t) = tls {
+        return tls_failure(t);
+    }
     match e {
         ureq::Error::Io(_)
         | ureq::Error::Timeout(_)
@@ -221,6 +333,46 @@ fn transport(e: ureq::Error) -> NetError {
         ureq::Error::BodyExceedsLimit(_) => NetError::BadResponse(e.to_string()),
         other => NetError::BadResponse(other.to_string()),
     }
+}
+
+/// A failed TLS handshake, said so an official knows what to do.
+fn tls_failure(e: &rustls::Error) -> NetError {
+    use rustls::CertificateError as C;
+    let rustls::Error::InvalidCertificate(cert) = e else {
+        // Most often an https:// address for a server that answers plain HTTP.
+        return NetError::BadResponse(format!(
+            "no secure connection could be made ({e}); check that the address starts with \
+             https:// only if the server was given a certificate"
+        ));
+    };
+    let why = match cert {
+        C::UnknownIssuer => "it was issued by an authority this computer does not know".into(),
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "it was issued for another name than the one in the server address".into()
+        }
+        C::Expired | C::ExpiredContext { .. } => "it has expired".into(),
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "it is not valid yet (check this computer's date)".into()
+        }
+        C::Other(o)
+            if matches!(
+                o.0.downcast_ref::<webpki::Error>(),
+                Some(webpki::Error::CaUsedAsEndEntity)
+            ) =>
+        {
+            // OpenSSL's `req -x509` marks a certificate CA:TRUE unless told otherwise.
+            "it is marked as a certificate authority (CA:TRUE), which a server's own \
+             certificate must not be: make it again with basicConstraints CA:FALSE"
+                .into()
+        }
+        other => other.to_string(),
+    };
+    NetError::Untrusted(format!(
+        "the server's certificate is not trusted: {why}. If the district runs its own \
+         certificate authority or gave the server a self-signed certificate, set {CA_CERT_ENV} \
+         on this computer to that certificate's file (PEM) and start again; otherwise check \
+         the server address with the district office, as someone may be in between"
+    ))
 }
 
 #[cfg(test)]
@@ -281,6 +433,60 @@ mod tests {
         assert_eq!(Core::from(NetError::LoginRefused("no".into())), Core::Refused("no".into()));
         assert!(matches!(Core::from(NetError::BadResponse("html".into())), Core::Server(_)));
         assert!(matches!(Core::from(NetError::Offline("down".into())), Core::Offline(_)));
+        assert_eq!(Core::from(NetError::Untrusted("m".into())), Core::Untrusted("m".into()));
+    }
+
+    #[test]
+    fn a_certificate_the_device_does_not_trust_is_untrusted_not_offline() {
+        use rustls::CertificateError as C;
+        for cert in [C::UnknownIssuer, C::NotValidForName, C::Expired] {
+            // As ureq hands it over: the handshake's error inside an I/O error.
+            let io = std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                rustls::Error::InvalidCertificate(cert.clone()),
+            );
+            let NetError::Untrusted(m) = transport(ureq::Error::Io(io)) else {
+                panic!("{cert:?} is untrusted")
+            };
+            assert!(m.contains(CA_CERT_ENV), "the message says what to do: {m}");
+        }
+        let NetError::Untrusted(m) =
+            transport(ureq::Error::Rustls(rustls::Error::InvalidCertificate(C::UnknownIssuer)))
+        else {
+            panic!("untrusted")
+        };
+        assert!(m.contains("authority this computer does not know"), "{m}");
+        // A self-signed certificate made with OpenSSL's defaults is a CA's.
+        let ca_as_server = C::Other(rustls::OtherError(Arc::new(webpki::Error::CaUsedAsEndEntity)));
+        let NetError::Untrusted(m) =
+            transport(ureq::Error::Rustls(rustls::Error::InvalidCertificate(ca_as_server)))
+        else {
+            panic!("untrusted")
+        };
+        assert!(m.contains("CA:FALSE"), "{m}");
+        // Not a certificate problem: a server answering plain HTTP to an https:// address.
+        let e = transport(ureq::Error::Rustls(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType,
+        )));
+        assert!(matches!(e, NetError::BadResponse(ref m) if m.contains("https://")), "{e:?}");
+    }
+
+    #[test]
+    fn an_extra_ca_file_is_read_whole_or_refused_with_its_name() {
+        let ca = jiayuan_testkit::TestCa::new("区 CA");
+        let path = Path::new("district-ca.pem");
+        assert_eq!(TrustedCa::from_pem(ca.cert_pem.as_bytes(), path).unwrap().len(), 1);
+        let other = jiayuan_testkit::TestCa::new("另一个 CA");
+        let bundle = format!("{}{}", ca.cert_pem, other.cert_pem);
+        assert_eq!(TrustedCa::from_pem(bundle.as_bytes(), path).unwrap().len(), 2);
+
+        let e = TrustedCa::from_pem(b"not a certificate", path).unwrap_err();
+        assert!(matches!(e, CaError::NoCertificate { .. }), "{e:?}");
+        assert!(e.to_string().contains("district-ca.pem") && e.to_string().contains(CA_CERT_ENV));
+        let cut = ca.cert_pem.replace("-----END CERTIFICATE-----", "");
+        assert!(matches!(TrustedCa::from_pem(cut.as_bytes(), path), Err(CaError::Unusable { .. })));
+        let e = TrustedCa::from_file(Path::new("/nonexistent/district-ca.pem")).unwrap_err();
+        assert!(matches!(e, CaError::Read { .. }), "{e:?}");
     }
 
     #[test]

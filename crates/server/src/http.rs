@@ -8,11 +8,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
+use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::IncomingStream;
 use axum::{Json, Router};
 use jiayuan_core::sync::access::{
     AccessAction, AccessEntry, AccessPlace, AccessReport, AccessRequest,
@@ -27,6 +29,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::ServerError;
 use crate::server::Server;
+use crate::tls::TlsListener;
 
 /// A push of a whole import chunk with its rows, or a pull page, is a few MB; axum's default
 /// of 2 MB would refuse it.
@@ -90,7 +93,7 @@ async fn blocking<T: Send + 'static>(
     ))]
 async fn login(
     State(server): State<Arc<Server>>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(addr)): ConnectInfo<Peer>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<LoginResponse>, ServerError> {
@@ -267,29 +270,65 @@ pub fn router(server: Arc<Server>) -> Router {
         .with_state(server)
 }
 
-/// Serves until `shutdown` resolves, then lets requests in flight finish.
+/// The address a connection came from (the login rate limit's key), over plain TCP or TLS.
+#[derive(Debug, Clone, Copy)]
+struct Peer(SocketAddr);
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, TlsListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
+/// Serves plain HTTP until `shutdown` resolves, then lets requests in flight finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     server: Arc<Server>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(server).into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(listener, router(server).into_make_service_with_connect_info::<Peer>())
         .with_graceful_shutdown(shutdown)
         .await
 }
 
-/// Binds `listen`, calls `ready` with the address bound, and serves until Ctrl-C (or SIGTERM).
-/// Owns its runtime, so the command line needs none.
+/// Serves HTTPS only (a plain HTTP request fails its handshake) until `shutdown` resolves,
+/// then lets requests in flight finish.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    server: Arc<Server>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = TlsListener::new(listener, tls)?;
+    axum::serve(listener, router(server).into_make_service_with_connect_info::<Peer>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Binds `addrs` (the first that binds), calls `ready` with the address bound, and serves,
+/// over TLS when `tls` is given, until Ctrl-C (or SIGTERM). Owns its runtime, so the command
+/// line needs none. Whether plain HTTP may be served there is the caller's decision
+/// ([`crate::tls::plain_http`]).
 pub fn run(
     server: Arc<Server>,
-    listen: &str,
+    addrs: &[SocketAddr],
+    tls: Option<Arc<rustls::ServerConfig>>,
     ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let listener = tokio::net::TcpListener::bind(addrs).await?;
         ready(listener.local_addr()?);
-        serve(listener, server.clone(), stop_signal()).await
+        match tls {
+            Some(tls) => serve_tls(listener, tls, server.clone(), stop_signal()).await,
+            None => serve(listener, server.clone(), stop_signal()).await,
+        }
     });
     // The runtime goes before the last handle on the server: a PostgreSQL client owns a
     // runtime of its own, which must not be dropped inside this one.

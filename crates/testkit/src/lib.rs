@@ -1,6 +1,6 @@
 //! Builders of roster files (CSV in every encoding, xlsx, legacy xls, ods), realistic rosters
 //! of any size and hostile files, so tests state the quirk they exercise instead of shipping
-//! opaque binary fixtures.
+//! opaque binary fixtures; and certificates for the TLS tests ([`TestCa`]).
 //!
 //! Build a [`Sheet`] (or a [`Workbook`] of several), then write it with [`to_csv`],
 //! [`to_xlsx`], [`to_xls`] or [`to_ods`]. Writers panic on what the format cannot hold (a
@@ -14,6 +14,7 @@ mod generate;
 mod hostile;
 mod model;
 mod ods;
+mod pki;
 mod roster;
 mod xls;
 mod xlsx;
@@ -27,6 +28,7 @@ pub use hostile::{
 };
 pub use model::{Sheet, Value, Workbook};
 pub use ods::to_ods;
+pub use pki::{ServerCert, TestCa};
 pub use roster::{realistic_roster, write_roster_csv, RosterOptions, RosterSummary, ROSTER_HEADER};
 pub use xls::{to_xls, to_xls_with, Xls, XlsNumbers, XlsStrings};
 pub use xlsx::{to_xlsx, to_xlsx_with, Xlsx};

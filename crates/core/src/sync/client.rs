@@ -40,6 +40,10 @@ pub enum NetError {
     Refused(String),
     #[error("the server failed: {0}")]
     Server(String),
+    /// The device does not trust the server's identity (over HTTP, its certificate): nothing
+    /// was sent, and trying again changes nothing until the device or the server is fixed.
+    #[error("{0}")]
+    Untrusted(String),
 }
 
 impl NetError {
@@ -53,6 +57,7 @@ impl NetError {
             NetError::RateLimited(_) => "rate_limited",
             NetError::Refused(_) => "refused",
             NetError::Server(_) => "server",
+            NetError::Untrusted(_) => "untrusted",
         }
     }
 }

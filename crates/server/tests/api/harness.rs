@@ -1,9 +1,11 @@
 //! A real server on a free port for each test, on SQLite in a temporary folder or on a fresh
-//! PostgreSQL database (dropped afterwards), with a hand-moved clock; the device side is the
-//! real HTTP client. Every log line of the process goes to one buffer the tests read.
+//! PostgreSQL database (dropped afterwards), with a hand-moved clock, over plain HTTP or over
+//! HTTPS with a certificate made for the test; the device side is the real HTTP client. Every
+//! log line of the process goes to one buffer the tests read.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::thread::JoinHandle;
 
@@ -13,8 +15,9 @@ use jiayuan_core::sync::wire::{
     entity, op_mac, LoginRequest, LoginResponse, Op, PullRequest, Row, Stamp,
 };
 use jiayuan_core::ManualClock;
-use jiayuan_net::HttpClient;
+use jiayuan_net::{HttpClient, TrustedCa};
 use jiayuan_server::{Config, Server};
+use jiayuan_testkit::{ServerCert, TestCa};
 use serde_json::json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +132,8 @@ impl Drop for PgDb {
 
 pub struct TestServer {
     pub url: String,
+    /// The CA the test's devices trust (HTTPS servers only).
+    pub ca: Option<TrustedCa>,
     pub clock: Arc<ManualClock>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -144,7 +149,29 @@ impl TestServer {
     }
 
     pub fn start_with(b: Backend, config: Config) -> TestServer {
+        TestServer::launch(b, config, None)
+    }
+
+    /// A server answering HTTPS only with `cert`, whose devices trust `ca`.
+    pub fn start_tls(b: Backend, ca: &TestCa, cert: &ServerCert) -> TestServer {
+        TestServer::launch(b, Config::default(), Some((ca, cert)))
+    }
+
+    fn launch(b: Backend, config: Config, tls: Option<(&TestCa, &ServerCert)>) -> TestServer {
         capture_logs();
+        let ca = tls.map(|(ca, _)| {
+            TrustedCa::from_pem(ca.cert_pem.as_bytes(), Path::new("ca.pem")).expect("the test CA")
+        });
+        let tls = tls.map(|(_, cert)| {
+            jiayuan_server::tls::from_pem(
+                cert.chain_pem.as_bytes(),
+                cert.key_pem.as_bytes(),
+                Path::new("server.pem"),
+                Path::new("server.key"),
+            )
+            .expect("the test certificate")
+        });
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let dir = tempfile::tempdir().unwrap();
         let pg = (b == Backend::Postgres).then(PgDb::create);
         let storage =
@@ -159,16 +186,20 @@ impl TestServer {
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                jiayuan_server::serve(listener, serving, async {
+                let stop = async {
                     let _ = stop_rx.await;
-                })
-                .await
+                };
+                match tls {
+                    Some(tls) => jiayuan_server::serve_tls(listener, tls, serving, stop).await,
+                    None => jiayuan_server::serve(listener, serving, stop).await,
+                }
                 .unwrap();
             });
         });
         let addr = addr_rx.recv().expect("the test server started");
         TestServer {
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
+            ca,
             clock,
             stop: Some(stop_tx),
             thread: Some(thread),
@@ -178,8 +209,9 @@ impl TestServer {
         }
     }
 
+    /// A device's client, trusting the test's CA when the server has one.
     pub fn client(&self) -> HttpClient {
-        HttpClient::new(self.url.clone())
+        HttpClient::with_ca(self.url.clone(), self.ca.as_ref())
     }
 
     /// The first admin's password (made now).
@@ -195,7 +227,8 @@ impl TestServer {
             device_name: format!("{site} 号机"),
             site_id: site.into(),
         };
-        let (client, login) = HttpClient::login(self.url.clone(), &req).expect("login");
+        let client = self.client();
+        let login = client.login_here(&req).expect("login");
         Device { client, login, site: site.into(), seq: 0 }
     }
 

@@ -6,4 +6,5 @@ mod harness;
 mod push_tx;
 mod security;
 mod sync;
+mod tls;
 mod volunteers;

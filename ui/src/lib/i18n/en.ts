@@ -498,6 +498,8 @@ export const en: Record<MessageKey, string> = {
   'sync.err.offline': 'The server cannot be reached; check the network and the address.',
   'sync.err.rate_limited': 'Too many login attempts; try again later.',
   'sync.err.not_allowed': 'This store cannot log in with this account.',
+  'sync.err.untrusted': 'The server’s certificate is not trusted on this computer; nothing was sent.',
+  'sync.err.ca_cert': 'The certificate file JIAYUAN_CA_CERT names cannot be used.',
   'sync.err.missing': 'Fill in the server address, user name and password.',
   'sync.who': 'Logged in as',
   'sync.role': 'Role',

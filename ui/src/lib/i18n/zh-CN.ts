@@ -497,6 +497,8 @@ export const zhCN = {
   'sync.err.offline': '连不上服务器，请检查网络和服务器地址。',
   'sync.err.rate_limited': '登录尝试太多，请稍后再试。',
   'sync.err.not_allowed': '这个数据库不能用此账号登录。',
+  'sync.err.untrusted': '本机不信任服务器的证书，未发送任何数据。',
+  'sync.err.ca_cert': 'JIAYUAN_CA_CERT 指定的证书文件无法使用。',
   'sync.err.missing': '请填写服务器地址、用户名和密码。',
   'sync.who': '登录账号',
   'sync.role': '角色',
