@@ -35,24 +35,28 @@ impl Desk {
 
     /// Whether the main store may be replaced by a restore now.
     pub fn restore_state(&self) -> Result<RestoreState> {
-        let blocked = match self.current()?.kind {
-            StoreKind::Main => self.read(|store, _| backup::in_use(store))?,
-            StoreKind::Demo => {
-                let key = self.key()?;
-                let path = self.store_path(StoreKind::Main);
-                if path.exists() {
-                    backup::in_use(&Store::open(&path, Some(&key))?)?
-                } else {
-                    None
-                }
-            }
-        };
         Ok(RestoreState {
-            blocked: blocked.map(|b| match b {
+            blocked: self.main_in_use()?.map(|b| match b {
                 InUse::Work { .. } => RestoreBlock::Work,
                 InUse::LoggedIn => RestoreBlock::LoggedIn,
             }),
         })
+    }
+
+    /// Why the main store must not be replaced, read from it whichever store is open.
+    fn main_in_use(&self) -> Result<Option<InUse>> {
+        match self.current()?.kind {
+            StoreKind::Main => self.read(|store, _| backup::in_use(store)),
+            StoreKind::Demo => {
+                let key = self.key()?;
+                let path = self.store_path(StoreKind::Main);
+                if path.exists() {
+                    backup::in_use(&Store::open(&path, Some(&key))?)
+                } else {
+                    Ok(None)
+                }
+            }
+        }
     }
 
     /// Restores the backup at `path` as this computer's main store and opens it.
@@ -64,11 +68,7 @@ impl Desk {
         }
         // The passphrase and the store's state first: a wrong passphrase closes nothing.
         let opened = backup::open(path, passphrase)?;
-        if let Some(why) = self.restore_state()?.blocked {
-            let why = match why {
-                RestoreBlock::Work => InUse::Work { audited: 0, waiting: 0 },
-                RestoreBlock::LoggedIn => InUse::LoggedIn,
-            };
+        if let Some(why) = self.main_in_use()? {
             return Err(CoreError::RestoreRefused(why.message()));
         }
         let key = self.key()?;
@@ -158,6 +158,9 @@ mod tests {
         assert_eq!(r.info.residents, 1, "the restored store is open");
         assert!(!b.sync_status().unwrap().logged_in, "signs in again as a new device");
         assert_eq!(b.restore_state().unwrap().blocked, Some(RestoreBlock::Work));
+        let e = b.restore_from(&file, PASS).unwrap_err();
+        assert_eq!(e.code(), "restore_refused");
+        assert!(e.to_string().contains("(2 audited actions, 2 waiting to sync)"), "{e}");
         b.sync_login(&server, "mem://", "alice", "alice", "new laptop").unwrap();
         b.sync_now(&server, &mut |_| {}).unwrap();
         a.sync_now(&server, &mut |_| {}).unwrap();
