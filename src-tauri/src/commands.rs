@@ -202,6 +202,33 @@ pub async fn template_save(desk: DeskState<'_>, path: PathBuf) -> Reply<()> {
     blocking(&desk, move |_| Desk::template_save(&path)).await
 }
 
+/// A backup of this computer's store, under a passphrase of its own.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn backup_save(
+    desk: DeskState<'_>,
+    path: PathBuf,
+    passphrase: String,
+) -> Reply<BackupSummary> {
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    blocking(&desk, move |d| d.backup_save(&path, &passphrase)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn restore_state(desk: DeskState<'_>) -> Reply<RestoreState> {
+    blocking(&desk, |d| d.restore_state()).await
+}
+
+/// Restores a backup as this computer's store and opens it (no login: sign in again).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn restore_from(
+    desk: DeskState<'_>,
+    path: PathBuf,
+    passphrase: String,
+) -> Reply<RestoreSummary> {
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    blocking(&desk, move |d| d.restore_from(&path, &passphrase)).await
+}
+
 /// A native open or save dialog; `None` when the official cancels it.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn pick_file(app: tauri::AppHandle, purpose: FilePurpose) -> Reply<Option<String>> {

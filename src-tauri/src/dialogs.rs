@@ -42,6 +42,14 @@ fn dialog(purpose: FilePurpose) -> AsyncFileDialog {
             .set_file_name("居民名单.xlsx")
             .add_filter("Excel (xlsx)", &["xlsx"])
             .add_filter("CSV", &["csv"]),
+        FilePurpose::Backup => d
+            .set_title("备份到文件 / Back up to a file")
+            .set_file_name("嘉园备份.jybackup")
+            .add_filter("嘉园备份 Jiayuan backup (jybackup)", &["jybackup"]),
+        FilePurpose::Restore => d
+            .set_title("选择备份文件 / Choose a backup")
+            .add_filter("嘉园备份 Jiayuan backup (jybackup)", &["jybackup"])
+            .add_filter("所有文件 All files", &["*"]),
     }
 }
 
@@ -55,7 +63,9 @@ pub async fn pick(app: &AppHandle, purpose: FilePurpose) -> Result<Option<String
             d = d.set_parent(w);
         }
         let chosen: Chosen = match purpose {
-            FilePurpose::Roster | FilePurpose::Attachment => Box::pin(d.pick_file()),
+            FilePurpose::Roster | FilePurpose::Attachment | FilePurpose::Restore => {
+                Box::pin(d.pick_file())
+            }
             _ => Box::pin(d.save_file()),
         };
         let _ = tx.try_send(chosen);

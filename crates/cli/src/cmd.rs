@@ -31,6 +31,11 @@ impl From<CoreError> for Failure {
             | CoreError::WrongPassphrase
             | CoreError::StoreLocked { .. }
             | CoreError::WrongKey { .. }
+            | CoreError::WrongBackupPassphrase
+            | CoreError::NotABackup { .. }
+            | CoreError::BackupDamaged { .. }
+            | CoreError::WeakPassphrase(_)
+            | CoreError::RestoreRefused(_)
             | CoreError::KeyMissing(_)
             | CoreError::Wiped
             | CoreError::Cancelled => 2,

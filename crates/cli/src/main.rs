@@ -3,6 +3,7 @@
 //! Exit codes: 0 done; 2 the input cannot be used (unreadable file, not a roster, over a
 //! limit, bad arguments), with one line on stderr and nothing written; 1 a fault of the program.
 
+mod backup;
 mod bench;
 mod bench_desk;
 mod bench_dispatch;
@@ -78,6 +79,13 @@ enum Command {
     /// This store and the server: log in, sync, status, conflicts; the sync simulation.
     #[command(subcommand)]
     Sync(sync::SyncCmd),
+    /// Write the store to FILE, encrypted under a passphrase of its own (JIAYUAN_BACKUP_PASSPHRASE,
+    /// else asked): to move to a new laptop, work not yet synced included.
+    Backup { file: std::path::PathBuf },
+    /// Make a backup this computer's store (--db, else the data folder's), encrypted with this
+    /// folder's key. Only into a store with no work of its own; it takes a new identity and no
+    /// login: sign in again after.
+    Restore { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -220,6 +228,8 @@ fn main() -> ExitCode {
         Command::Bench(BenchCmd::Dispatch(args)) => bench_dispatch::dispatch_bench(&args),
         Command::Server(args) => server::run(&args),
         Command::Sync(cmd) => sync::run(cli.db, cmd),
+        Command::Backup { file } => backup::backup(cli.db, &file),
+        Command::Restore { file } => backup::restore(cli.db, &file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

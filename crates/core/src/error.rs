@@ -35,6 +35,19 @@ pub enum CoreError {
     StoreLocked { first: bool },
     #[error("{path} is encrypted with another key, or damaged; it was not opened")]
     WrongKey { path: String },
+    /// A backup's passphrase does not open it (checked before anything is written).
+    #[error("the backup's passphrase is wrong; nothing was restored")]
+    WrongBackupPassphrase,
+    #[error("{path} is not a Jiayuan Desk backup; nothing was restored")]
+    NotABackup { path: String },
+    /// The passphrase opened the backup but its content cannot be read whole.
+    #[error("the backup {path} is damaged ({reason}); nothing was restored")]
+    BackupDamaged { path: String, reason: String },
+    #[error("{0}")]
+    WeakPassphrase(String),
+    /// Restoring would replace a store holding work done on this computer.
+    #[error("{0}")]
+    RestoreRefused(String),
     #[error("{0}")]
     Read(#[from] ReadError),
     #[error("{0}")]
@@ -74,6 +87,11 @@ impl CoreError {
             CoreError::StoreLocked { first: true } => "store_needs_passphrase",
             CoreError::StoreLocked { first: false } => "store_locked",
             CoreError::WrongKey { .. } => "wrong_key",
+            CoreError::WrongBackupPassphrase => "wrong_backup_passphrase",
+            CoreError::NotABackup { .. } => "not_a_backup",
+            CoreError::BackupDamaged { .. } => "backup_damaged",
+            CoreError::WeakPassphrase(_) => "weak_passphrase",
+            CoreError::RestoreRefused(_) => "restore_refused",
             CoreError::Read(_) => "unreadable_file",
             CoreError::Invalid(_) => "invalid",
             CoreError::NotFound(_) => "not_found",

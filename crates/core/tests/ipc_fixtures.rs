@@ -285,6 +285,8 @@ fn record(dir: &Path) -> Value {
     r.rec("app_info_demo", "app_info", json!({}), desk.info());
     // Nobody logged in and the key in the keychain: nothing to check, the app does not lock.
     r.rec("lock_state", "lock_state", json!({}), desk.lock_state());
+    // The main store is fresh (first start): Settings offers restoring a backup into it.
+    r.rec("restore_state", "restore_state", json!({}), desk.restore_state());
     let facets = r.rec("facets", "resident_facets", json!({}), desk.resident_facets());
     let mut first = None;
     for offset in [0, 100, 200] {
@@ -416,6 +418,7 @@ fn record(dir: &Path) -> Value {
     record_sync(&mut r, dir);
     record_sync_dispatch(&mut r);
     record_unlock(&mut r, dir);
+    record_backup(&mut r, dir);
 
     let mut calls = std::mem::take(&mut r.calls);
     // Reports carry how long they took; a recording keeps none of that.
@@ -465,6 +468,60 @@ fn record_unlock(r: &mut Recorder, dir: &Path) {
     r.rec_err("lock_open_wrong", "lock_open", json!({ "password": wrong }), e);
     r.rec("lock_open", "lock_open", json!({ "password": right }), again.lock_open(right));
     r.rec("lock_idle_set", "lock_idle_set", json!({ "minutes": 2 }), again.set_lock_idle(2));
+}
+
+/// Settings › Backup and moving, on two laptops of their own: the old one with a request taken
+/// in, backed up (a weak passphrase refused first); the new one, fresh, refusing a wrong
+/// passphrase, then restoring, after which it offers no restore.
+fn record_backup(r: &mut Recorder, dir: &Path) {
+    use jiayuan_core::store::keying::MemoryKeychain;
+    let clock: Arc<dyn jiayuan_core::Clock> = Arc::new(ManualClock::fixed());
+    let laptop = |name: &str| {
+        let d =
+            Desk::with_keychain(dir.join(name), clock.clone(), Arc::new(MemoryKeychain::default()));
+        d.open_last().expect("a fresh store");
+        d
+    };
+    let old = laptop("old-laptop");
+    let input = NewRequest {
+        new_person: Some(NewPerson {
+            name: "赵敏".into(),
+            phone: Some("13800001234".into()),
+            ..NewPerson::default()
+        }),
+        category: "supplies".into(),
+        description: "封控期间需要代买米面".into(),
+        ..NewRequest::default()
+    };
+    old.request_create(input).expect("a request");
+    let file = dir.join("嘉园备份.jybackup").display().to_string();
+    let pass = "搬家用的口令 2026";
+    r.dialog("pick_backup", "backup", &file);
+    let weak = old.backup_save(Path::new(&file), "123").expect_err("weak");
+    r.rec_err(
+        "backup_save_weak",
+        "backup_save",
+        json!({ "path": file, "passphrase": "123" }),
+        weak,
+    );
+    r.rec(
+        "backup_save",
+        "backup_save",
+        json!({ "path": file, "passphrase": pass }),
+        old.backup_save(Path::new(&file), pass),
+    );
+    let new = laptop("new-laptop");
+    r.dialog("pick_restore", "restore", &file);
+    let wrong = "不是这个口令 0000";
+    let e = new.restore_from(Path::new(&file), wrong).expect_err("wrong");
+    r.rec_err("restore_wrong", "restore_from", json!({ "path": file, "passphrase": wrong }), e);
+    r.rec(
+        "restore_from",
+        "restore_from",
+        json!({ "path": file, "passphrase": pass }),
+        new.restore_from(Path::new(&file), pass),
+    );
+    r.rec("restore_state_work", "restore_state", json!({}), new.restore_state());
 }
 
 fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {

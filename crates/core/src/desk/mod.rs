@@ -4,6 +4,7 @@
 //! writes), the clock and the local profile, and turns core's results into the types of
 //! [`types`], which cross to the UI.
 
+mod backup;
 mod imports;
 pub mod lock;
 mod people;

@@ -328,4 +328,59 @@ pub enum FilePurpose {
     Residents,
     /// Open any file to keep with a request (a photo of a prescription, a letter).
     Attachment,
+    /// Save a backup of the store (.jybackup).
+    Backup,
+    /// Open a backup to restore.
+    Restore,
+}
+
+/// What a backup wrote (the store's figures at the moment copied).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct BackupSummary {
+    pub file: String,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    #[ts(type = "number")]
+    pub residents: u64,
+    #[ts(type = "number")]
+    pub requests: u64,
+    #[ts(type = "number")]
+    pub volunteers: u64,
+    /// Operations not yet synced that the backup holds.
+    #[ts(type = "number")]
+    pub ops_waiting: u64,
+}
+
+/// Why this computer's store cannot be replaced by a restore now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RestoreBlock {
+    /// Work was done here (imports, requests, edits): a restore would replace it.
+    Work,
+    /// Logged in to a server: log out first.
+    LoggedIn,
+}
+
+/// Whether Settings offers "Restore from a backup…".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RestoreState {
+    pub blocked: Option<RestoreBlock>,
+}
+
+/// What a restore put in place; the store is open again, with no login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RestoreSummary {
+    #[ts(type = "number")]
+    pub residents: u64,
+    #[ts(type = "number")]
+    pub requests: u64,
+    #[ts(type = "number")]
+    pub volunteers: u64,
+    /// Work restored that waits for the next sign-in to be sent.
+    #[ts(type = "number")]
+    pub ops_waiting: u64,
+    /// The account and server the old laptop used, to sign in again.
+    pub user_name: Option<String>,
+    pub server_url: Option<String>,
+    pub info: StoreInfo,
 }

@@ -84,9 +84,14 @@ impl StoreKey {
 
     /// A value that says whether a passphrase gave this key, without revealing the key.
     fn check(&self) -> String {
+        self.check_for(b"jiayuan store key check")
+    }
+
+    /// The same for another use of a passphrase (a backup file), under its own label.
+    pub(crate) fn check_for(&self, label: &[u8]) -> String {
         let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&*self.0)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(b"jiayuan store key check");
+        mac.update(label);
         hex::encode(mac.finalize().into_bytes())
     }
 }

@@ -3,6 +3,7 @@
 //! applies the embedded migrations atomically, and refuses a database written by a newer
 //! program. `open_in_memory` is its twin for tests.
 
+pub mod backup;
 mod encrypt;
 pub mod keying;
 mod migrations;
@@ -262,7 +263,7 @@ impl Store {
 /// Removes the store at `path` with its write-ahead log and index: what a revoked device does.
 /// Encrypted, its pages are unreadable without the key, which the caller forgets too.
 pub fn wipe_files(path: &Path) -> Result<()> {
-    for suffix in ["", "-wal", "-shm", ".encrypting"] {
+    for suffix in ["", "-wal", "-shm", ".encrypting", ".restoring", ".restoring-src"] {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         match std::fs::remove_file(&p) {

@@ -12,7 +12,9 @@ mod pull;
 mod rules;
 pub mod sim;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
+#[cfg(test)]
+mod tests_backup;
 #[cfg(test)]
 mod tests_volunteers;
 #[cfg(test)]

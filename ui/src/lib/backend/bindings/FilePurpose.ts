@@ -3,4 +3,4 @@
 /**
  * What a file dialog is for: it sets the dialog's title, filters and suggested name.
  */
-export type FilePurpose = "roster" | "rejected" | "template" | "residents" | "attachment";
+export type FilePurpose = "roster" | "rejected" | "template" | "residents" | "attachment" | "backup" | "restore";
