@@ -307,10 +307,10 @@ impl App {
             .and_then(|v| v.as_str().map(str::to_owned))
     }
 
-    /// Waits for the element with this test id and clicks it.
+    /// Waits for the element with this test id and clicks it, again while something covers it
+    /// for a moment (an overlay fading out, a toast over it on a slow machine).
     pub fn click_id(&self, id: &str) {
-        let el = self.wait(&App::id(id));
-        self.click(&el);
+        self.click_css(&App::id(id));
     }
 
     /// Replaces an input's text, typed as a person would (input events fire).

@@ -31,6 +31,10 @@ file: string | null,
  */
 count: number | null, 
 /**
- * The list's filter in words (community, grid, tag), or the kind of printed list.
+ * The list's filter as chosen: community, grid and tag, joined by " · ".
  */
-detail: string | null, };
+detail: string | null, 
+/**
+ * For a print: which list (`calls`, `doors`).
+ */
+list: string | null, };
