@@ -233,6 +233,8 @@ pub struct MemServer {
     pub district: String,
     users: HashMap<String, (super::wire::Role, Option<String>)>,
     devices: std::cell::RefCell<HashMap<String, (String, String)>>,
+    /// What each site's official called the computer at login, as the server's device list.
+    device_names: std::cell::RefCell<HashMap<String, String>>,
     pub online: std::cell::Cell<bool>,
     pub now_ms: std::cell::Cell<i64>,
     /// The next push dies before it commits (a crashed server): nothing of it stays.
@@ -246,6 +248,7 @@ impl MemServer {
             district: district.to_owned(),
             users: HashMap::new(),
             devices: std::cell::RefCell::new(HashMap::new()),
+            device_names: std::cell::RefCell::new(HashMap::new()),
             online: std::cell::Cell::new(true),
             now_ms: std::cell::Cell::new(now_ms),
             crash_next: std::cell::Cell::new(false),
@@ -311,6 +314,7 @@ impl super::client::Transport for MemServer {
             .borrow_mut()
             .insert(token.clone(), (req.username.clone(), req.site_id.clone()));
         self.hub.borrow_mut().register_site(&req.site_id, &req.username);
+        self.device_names.borrow_mut().insert(req.site_id.clone(), req.device_name.clone());
         Ok(super::wire::LoginResponse {
             user_id: req.username.clone(),
             user_name: req.username.clone(),
@@ -396,7 +400,15 @@ impl super::client::Transport for MemServer {
             .filter(|o| (req.from_ms..req.to_ms).contains(&o.received_ms))
             .cloned()
             .collect();
-        super::access::report(&mut *hub, &who.district, *req, who.scope_area.as_deref(), ops)
-            .map_err(hub_err)
+        let mut report =
+            super::access::report(&mut *hub, &who.district, *req, who.scope_area.as_deref(), ops)
+                .map_err(hub_err)?;
+        let names = self.device_names.borrow();
+        for e in report.places.iter_mut().flat_map(|p| p.entries.iter_mut()) {
+            if let Some(name) = names.get(&e.device) {
+                e.device.clone_from(name);
+            }
+        }
+        Ok(report)
     }
 }
