@@ -8,10 +8,13 @@ pub mod memhub;
 pub mod merge;
 mod outbox;
 mod pull;
+pub mod purge;
 mod rules;
 pub mod sim;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_retention;
 #[cfg(test)]
 mod tests_volunteers;
 #[cfg(test)]
