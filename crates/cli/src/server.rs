@@ -42,6 +42,17 @@ enum ServerCmd {
     /// Devices users logged in from: revoke, list.
     #[command(subcommand)]
     Device(DeviceCmd),
+    /// Apply the districts' retention now: finished requests and health tags older than each
+    /// district keeps them are removed here and, at their next sync, on every device; their
+    /// counts stay for reports.
+    Purge {
+        /// Only this district (default: every district with accounts).
+        #[arg(long = "district", value_name = "NAME")]
+        only: Option<String>,
+        /// Count what would go; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -169,6 +180,18 @@ pub fn run(args: &ServerArgs) -> Result<(), Failure> {
                     u.district,
                     scope,
                     state
+                );
+            }
+            Ok(())
+        }
+        Some(ServerCmd::Purge { only, dry_run }) => {
+            let now = jiayuan_core::Clock::now(&SystemClock).timestamp_millis();
+            for (district, r) in server.purge(only.as_deref(), now, *dry_run)? {
+                let verb = if *dry_run { "would remove" } else { "removed" };
+                println!(
+                    "{district}: {verb} {} requests ({} events, {} assignment notes, {} conflicts), \
+                     {} health tags of {} residents; {} tally rows",
+                    r.requests, r.events, r.assignments, r.conflicts, r.tags, r.residents, r.tallies
                 );
             }
             Ok(())

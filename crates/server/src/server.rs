@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use jiayuan_core::sync::hub::{self, HubError, HubRead};
+use jiayuan_core::sync::purge::{self, PurgeReport};
 use jiayuan_core::sync::wire::{
     op_mac_ok, LoginRequest, LoginResponse, Op, Principal, PullRequest, PullResponse, PushRequest,
     PushResponse, RawPullResponse, TokenRequest, TokenResponse,
@@ -423,6 +424,40 @@ impl Server {
         self.storage.touch_device(&who.device_id, now)?;
         tracing::debug!(user = %who.user_name, cursor = req.cursor, rows = count(&resp), "pull");
         Ok(resp)
+    }
+
+    /// The districts' retention as of `now_ms` (given, so tests choose the day): each
+    /// district's expired requests and health tags removed in one transaction of its own, so
+    /// a failure leaves that district as it was and the others done. `None` purges every
+    /// district that has accounts. A dry run counts and changes nothing.
+    pub fn purge(
+        &self,
+        district: Option<&str>,
+        now_ms: i64,
+        dry_run: bool,
+    ) -> Result<Vec<(String, PurgeReport)>, ServerError> {
+        let districts = match district {
+            Some(d) => vec![d.to_owned()],
+            None => {
+                let mut all: Vec<String> =
+                    self.storage.users()?.into_iter().map(|u| u.district).collect();
+                all.sort();
+                all.dedup();
+                all
+            }
+        };
+        let mut out = Vec::with_capacity(districts.len());
+        for d in districts {
+            let mut report = None;
+            self.storage
+                .push_tx(&d, &mut |tx| {
+                    report = Some(purge::purge(tx, &d, now_ms, dry_run)?);
+                    Ok(())
+                })
+                .map_err(ServerError::from)?;
+            out.push((d, report.unwrap_or_default()));
+        }
+        Ok(out)
     }
 
     /// Checks a district's op log chain end to end (each entry's hash, each link, and the head

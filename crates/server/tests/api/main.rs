@@ -3,6 +3,7 @@
 
 mod harness;
 mod push_tx;
+mod retention;
 mod security;
 mod sync;
 mod volunteers;
