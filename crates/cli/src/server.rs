@@ -53,6 +53,13 @@ enum ServerCmd {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Delete earlier purges' tombstones once the devices have pulled them; a device that has
+    /// not pulls its district again at its next sync.
+    ForgetTombstones {
+        /// Only this district (default: every district with accounts).
+        #[arg(long = "district", value_name = "NAME")]
+        only: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -193,6 +200,12 @@ pub fn run(args: &ServerArgs) -> Result<(), Failure> {
                      {} health tags of {} residents; {} tally rows",
                     r.requests, r.events, r.assignments, r.conflicts, r.tags, r.residents, r.tallies
                 );
+            }
+            Ok(())
+        }
+        Some(ServerCmd::ForgetTombstones { only }) => {
+            for (district, gone, horizon) in server.forget_tombstones(only.as_deref())? {
+                println!("{district}: {gone} tombstones forgotten; devices behind version {horizon} pull again");
             }
             Ok(())
         }

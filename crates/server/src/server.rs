@@ -436,16 +436,7 @@ impl Server {
         now_ms: i64,
         dry_run: bool,
     ) -> Result<Vec<(String, PurgeReport)>, ServerError> {
-        let districts = match district {
-            Some(d) => vec![d.to_owned()],
-            None => {
-                let mut all: Vec<String> =
-                    self.storage.users()?.into_iter().map(|u| u.district).collect();
-                all.sort();
-                all.dedup();
-                all
-            }
-        };
+        let districts = self.districts(district)?;
         let mut out = Vec::with_capacity(districts.len());
         for d in districts {
             let mut report = None;
@@ -458,6 +449,35 @@ impl Server {
             out.push((d, report.unwrap_or_default()));
         }
         Ok(out)
+    }
+
+    /// Deletes the purge tombstones of a district (or, with `None`, of every district with
+    /// accounts) once its devices have pulled them: devices that have not do a full resync at
+    /// their next pull. Returns, per district, how many went and the new horizon.
+    pub fn forget_tombstones(
+        &self,
+        district: Option<&str>,
+    ) -> Result<Vec<(String, u64, i64)>, ServerError> {
+        let mut out = Vec::new();
+        for d in self.districts(district)? {
+            let (gone, horizon) = self.storage.forget_tombstones(&d).map_err(ServerError::from)?;
+            tracing::info!(district = %d, gone, horizon, "purge tombstones forgotten");
+            out.push((d, gone, horizon));
+        }
+        Ok(out)
+    }
+
+    fn districts(&self, district: Option<&str>) -> Result<Vec<String>, ServerError> {
+        Ok(match district {
+            Some(d) => vec![d.to_owned()],
+            None => {
+                let mut all: Vec<String> =
+                    self.storage.users()?.into_iter().map(|u| u.district).collect();
+                all.sort();
+                all.dedup();
+                all
+            }
+        })
     }
 
     /// Checks a district's op log chain end to end (each entry's hash, each link, and the head

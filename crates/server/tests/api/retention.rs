@@ -18,7 +18,11 @@ use jiayuan_server::NewUser;
 
 use crate::harness::{on_both, Backend, TestServer, DISTRICT};
 
-on_both!(retention_purges_on_the_server_and_on_devices_alike, a_dry_run_counts_and_changes_nothing);
+on_both!(
+    retention_purges_on_the_server_and_on_devices_alike,
+    a_dry_run_counts_and_changes_nothing,
+    forgotten_tombstones_send_only_a_device_behind_them_to_pull_again,
+);
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -248,4 +252,27 @@ fn a_dry_run_counts_and_changes_nothing(backend: Backend) {
     assert_eq!(a.sync().pulled, 0, "nothing to pull after a dry run");
     let real = ts.server.purge(None, now, false).unwrap();
     assert_eq!(real, dry, "the dry run counted what the purge removed");
+}
+
+fn forgotten_tombstones_send_only_a_device_behind_them_to_pull_again(backend: Backend) {
+    let District { ts, mut a, mut b, old, cancelled, recent, .. } = district(backend);
+    let now = ts.clock.now().timestamp_millis();
+    ts.server.purge(None, now, false).unwrap();
+    a.sync();
+    // b stays away while the purge's tombstones are forgotten.
+    let forgot = ts.server.forget_tombstones(Some(DISTRICT)).unwrap();
+    let (_, gone, horizon) = &forgot[0];
+    assert!(*gone >= 7, "two requests and their events: {gone}");
+    assert!(*horizon > 0 && *horizon <= head(&ts));
+    for id in [&old, &cancelled] {
+        assert!(stored(&ts, entity::REQUEST, id).is_none(), "the tombstone is gone");
+    }
+    assert!(stored(&ts, entity::REQUEST, &recent).is_some());
+    assert_eq!(a.sync().pulled, 0, "a laptop that pulled the purge goes on from its cursor");
+    let again = b.sync();
+    assert!(again.pulled >= 5, "b pulls the district again: {again:?}");
+    assert!(!b.holds(&old) && !b.holds(&cancelled) && b.holds(&recent));
+    assert_eq!(b.totals(), a.totals(), "the tallies came with it");
+    let twice = ts.server.forget_tombstones(None).unwrap();
+    assert_eq!(twice, vec![(DISTRICT.to_owned(), 0, *horizon)], "nothing left to forget");
 }
