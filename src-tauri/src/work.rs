@@ -13,6 +13,7 @@ use jiayuan_core::requests::commands::Outcome;
 use jiayuan_core::requests::queue::QueueFilter;
 use jiayuan_core::requests::read::RequestDetail;
 use jiayuan_core::requests::refdata::Category;
+use jiayuan_core::requests::retention::{Retention, TallyLine};
 use jiayuan_core::requests::{NewRequest, Priority, Step};
 use jiayuan_core::sla::{Escalation, Mode};
 use tauri::AppHandle;
@@ -88,6 +89,21 @@ pub async fn district_mode(desk: DeskState<'_>) -> Reply<Mode> {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn district_mode_set(desk: DeskState<'_>, mode: Mode) -> Reply<usize> {
     blocking(&desk, move |d| d.district_mode_set(mode)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn retention(desk: DeskState<'_>) -> Reply<Retention> {
+    blocking(&desk, |d| d.retention()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn retention_set(desk: DeskState<'_>, rule: Retention) -> Reply<Retention> {
+    blocking(&desk, move |d| d.retention_set(rule)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn requests_report(desk: DeskState<'_>) -> Reply<Vec<TallyLine>> {
+    blocking(&desk, |d| d.requests_report()).await
 }
 
 /// Every minute, asks the desk which requests crossed an escalation threshold and notifies

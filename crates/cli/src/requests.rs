@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use jiayuan_core::requests::queue::{self, QueueFilter};
 use jiayuan_core::requests::refdata::{self, Env};
+use jiayuan_core::requests::retention;
 use jiayuan_core::requests::{
     self, edit, triage, Channel, NewRequest, Priority, Satisfaction, Status, Step,
 };
@@ -126,6 +127,22 @@ pub enum RequestsCmd {
     Mode {
         mode: String,
     },
+    /// Show or set how long the district keeps crisis data (a district setting; the server
+    /// takes it from a district supervisor or city admin). `0` keeps for good.
+    Retention {
+        /// Days a finished request is kept after its last step.
+        #[arg(long, value_name = "DAYS")]
+        request_days: Option<u32>,
+        /// Days a resident keeps a health tag after it was last set.
+        #[arg(long, value_name = "DAYS")]
+        health_days: Option<u32>,
+        /// The tags that are health data, comma-separated.
+        #[arg(long, value_name = "KEYS")]
+        health_tags: Option<String>,
+    },
+    /// Requests counted by month, category, priority, outcome and area, with what the
+    /// district's retention removed still counted.
+    Report,
 }
 
 #[derive(Args, Debug)]
@@ -446,6 +463,41 @@ pub fn run(db: Option<PathBuf>, cmd: RequestsCmd) -> Result<(), Failure> {
             let m = mode_of(&mode)?;
             let n = refdata::set_mode(&mut ctx, m)?;
             println!("district mode {mode}; clocks of {n} open requests recomputed");
+        }
+        RequestsCmd::Retention { request_days, health_days, health_tags } => {
+            let mut rule = retention::get(ctx.store)?;
+            if request_days.is_some() || health_days.is_some() || health_tags.is_some() {
+                let off = |d: u32| (d > 0).then_some(d);
+                if let Some(d) = request_days {
+                    rule.request_days = off(d);
+                }
+                if let Some(d) = health_days {
+                    rule.health_days = off(d);
+                }
+                if let Some(t) = health_tags {
+                    rule.health_tags = t.split(',').map(str::to_owned).collect();
+                }
+                rule = retention::set(&mut ctx, &rule)?;
+            }
+            let days =
+                |d: Option<u32>| d.map_or("kept for good".to_owned(), |d| format!("{d} days"));
+            println!("finished requests: {}", days(rule.request_days));
+            println!("health tags: {} ({})", days(rule.health_days), rule.health_tags.join(", "));
+        }
+        RequestsCmd::Report => {
+            println!("month\tcategory\tpriority\toutcome\tarea\trequests\ton_time");
+            for l in retention::report(ctx.store, clock.now())? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    l.month,
+                    l.category,
+                    l.priority,
+                    l.outcome,
+                    l.area.unwrap_or_default(),
+                    l.requests,
+                    l.on_time
+                );
+            }
         }
     }
     Ok(())

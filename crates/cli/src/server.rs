@@ -70,6 +70,24 @@ enum ServerCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Apply the districts' retention now: finished requests and health tags older than each
+    /// district keeps them are removed here and, at their next sync, on every device; their
+    /// counts stay for reports.
+    Purge {
+        /// Only this district (default: every district with accounts).
+        #[arg(long = "district", value_name = "NAME")]
+        only: Option<String>,
+        /// Count what would go; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Delete earlier purges' tombstones once the devices have pulled them; a device that has
+    /// not pulls its district again at its next sync.
+    ForgetTombstones {
+        /// Only this district (default: every district with accounts).
+        #[arg(long = "district", value_name = "NAME")]
+        only: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -214,6 +232,24 @@ pub fn run(args: &ServerArgs) -> Result<(), Failure> {
                 );
             } else {
                 print_access(&report);
+            }
+            Ok(())
+        }
+        ServerCmd::Purge { only, dry_run } => {
+            let now = jiayuan_core::Clock::now(&SystemClock).timestamp_millis();
+            for (district, r) in server.purge(only.as_deref(), now, *dry_run)? {
+                let verb = if *dry_run { "would remove" } else { "removed" };
+                println!(
+                    "{district}: {verb} {} requests ({} events, {} assignment notes, {} conflicts), \
+                     {} health tags of {} residents; {} tally rows",
+                    r.requests, r.events, r.assignments, r.conflicts, r.tags, r.residents, r.tallies
+                );
+            }
+            Ok(())
+        }
+        ServerCmd::ForgetTombstones { only } => {
+            for (district, gone, horizon) in server.forget_tombstones(only.as_deref())? {
+                println!("{district}: {gone} tombstones forgotten; devices behind version {horizon} pull again");
             }
             Ok(())
         }

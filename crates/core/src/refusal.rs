@@ -114,6 +114,12 @@ pub enum Refusal {
     RequestUnknown,
     #[error("the request's history does not follow the lifecycle")]
     HistoryNotLifecycle,
+    /// The district's retention removed the request: nothing more can be recorded on it.
+    #[error("the request was removed by the district's retention rule")]
+    RequestPurged,
+    /// `min`, `max`: the days a retention period may be (off is also allowed).
+    #[error("keep data between {min} and {max} days, or keep it for good")]
+    RetentionRange { min: u32, max: u32 },
 
     // Rights, areas and the district.
     #[error("that record is outside the area you are granted")]

@@ -20,6 +20,7 @@ use jiayuan_core::requests::commands::Outcome;
 use jiayuan_core::requests::queue::{QueueFilter, QueueItem};
 use jiayuan_core::requests::read::{RequestDetail, TimelineEntry};
 use jiayuan_core::requests::refdata::Category;
+use jiayuan_core::requests::retention::{Retention, TallyLine};
 use jiayuan_core::requests::{Action, Channel, NewPerson, NewRequest, Satisfaction, Status, Step};
 use jiayuan_core::sla::{
     Active, ClockState, ClockStatus, Counting, Escalation, Mode, Priority, SlaState,
@@ -99,6 +100,8 @@ fn generate(dir: &Path) {
         Step,
         Outcome,
         Category,
+        Retention,
+        TallyLine,
         PreviewRequest,
         TriagePreview,
         ReasonView,

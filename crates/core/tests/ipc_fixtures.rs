@@ -528,6 +528,15 @@ fn record_requests(desk: &Desk, r: &mut Recorder, resident: &ResidentRow) {
     r.rec("categories", "request_categories", json!({}), desk.request_categories());
     let areas = r.rec("areas", "areas", json!({}), desk.areas());
     r.rec("mode", "district_mode", json!({}), desk.district_mode());
+    r.rec("requests_report", "requests_report", json!({}), desk.requests_report());
+    let mut rule = r.rec("retention", "retention", json!({}), desk.retention());
+    rule.request_days = Some(180);
+    r.rec(
+        "retention_set",
+        "retention_set",
+        json!({ "rule": rule }),
+        desk.retention_set(rule.clone()),
+    );
     let queue = r.queue(desk, "queue");
     assert!(queue.items.len() > 10, "the demo month leaves open work");
     let overdue = QueueFilter { overdue: true, ..QueueFilter::default() };

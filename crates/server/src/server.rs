@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use jiayuan_core::sync::access::{self, AccessOp, AccessReport, AccessRequest};
 use jiayuan_core::sync::hub::{self, HubError, HubRead};
+use jiayuan_core::sync::purge::{self, PurgeReport};
 use jiayuan_core::sync::wire::{
     op_mac_ok, LoginRequest, LoginResponse, Op, Principal, PullRequest, PullResponse, PushRequest,
     PushResponse, RawPullResponse, TokenRequest, TokenResponse,
@@ -488,6 +489,60 @@ impl Server {
             Ok(())
         })?;
         out.ok_or_else(|| ServerError::Storage("the report's transaction returned nothing".into()))
+    }
+
+    /// The districts' retention as of `now_ms` (given, so tests choose the day): each
+    /// district's expired requests and health tags removed in one transaction of its own, so
+    /// a failure leaves that district as it was and the others done. `None` purges every
+    /// district that has accounts. A dry run counts and changes nothing.
+    pub fn purge(
+        &self,
+        district: Option<&str>,
+        now_ms: i64,
+        dry_run: bool,
+    ) -> Result<Vec<(String, PurgeReport)>, ServerError> {
+        let districts = self.districts(district)?;
+        let mut out = Vec::with_capacity(districts.len());
+        for d in districts {
+            let mut report = None;
+            self.storage
+                .push_tx(&d, &mut |tx| {
+                    report = Some(purge::purge(tx, &d, now_ms, dry_run)?);
+                    Ok(())
+                })
+                .map_err(ServerError::from)?;
+            out.push((d, report.unwrap_or_default()));
+        }
+        Ok(out)
+    }
+
+    /// Deletes the purge tombstones of a district (or, with `None`, of every district with
+    /// accounts) once its devices have pulled them: devices that have not do a full resync at
+    /// their next pull. Returns, per district, how many went and the new horizon.
+    pub fn forget_tombstones(
+        &self,
+        district: Option<&str>,
+    ) -> Result<Vec<(String, u64, i64)>, ServerError> {
+        let mut out = Vec::new();
+        for d in self.districts(district)? {
+            let (gone, horizon) = self.storage.forget_tombstones(&d).map_err(ServerError::from)?;
+            tracing::info!(district = %d, gone, horizon, "purge tombstones forgotten");
+            out.push((d, gone, horizon));
+        }
+        Ok(out)
+    }
+
+    fn districts(&self, district: Option<&str>) -> Result<Vec<String>, ServerError> {
+        Ok(match district {
+            Some(d) => vec![d.to_owned()],
+            None => {
+                let mut all: Vec<String> =
+                    self.storage.users()?.into_iter().map(|u| u.district).collect();
+                all.sort();
+                all.dedup();
+                all
+            }
+        })
     }
 
     /// Checks a district's op log chain end to end (each entry's hash, each link, and the head

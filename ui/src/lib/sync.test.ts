@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, connection, count, normaliseUrl, percent } from './sync';
+import { ago, connection, count, normaliseUrl, percent, setsDistrict } from './sync';
 import type { SyncStatus } from './backend';
 
 const base: SyncStatus = {
@@ -56,5 +56,15 @@ describe('count and urls', () => {
     expect(normaliseUrl(' sync.nanhu.gov.cn/ ')).toBe('https://sync.nanhu.gov.cn');
     expect(normaliseUrl('http://10.0.0.5:8080')).toBe('http://10.0.0.5:8080');
     expect(normaliseUrl('')).toBe('');
+  });
+});
+
+describe('setsDistrict', () => {
+  it('lets district supervisors, city admins and a store not yet logged in set district settings', () => {
+    expect(setsDistrict('district_supervisor')).toBe(true);
+    expect(setsDistrict('city_admin')).toBe(true);
+    expect(setsDistrict(null)).toBe(true);
+    expect(setsDistrict('grid_official')).toBe(false);
+    expect(setsDistrict('street_official')).toBe(false);
   });
 });

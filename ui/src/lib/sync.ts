@@ -54,6 +54,12 @@ export function isRole(r: string | null): r is Role {
   return r !== null && (ROLES as readonly string[]).includes(r);
 }
 
+/** Whether this official may set the district's settings (retention, deadlines): district
+ * supervisors and city admins, or anyone before the first login (the server decides then). */
+export function setsDistrict(role: string | null | undefined): boolean {
+  return !role || role === 'city_admin' || role === 'district_supervisor';
+}
+
 /** A server address as typed: trimmed, "http(s)://" added when missing, no trailing slash. */
 export function normaliseUrl(typed: string): string {
   let u = typed.trim().replace(/\/+$/, '');

@@ -257,6 +257,24 @@ impl Desk {
         self.write(|ctx| refdata::set_mode(ctx, mode))
     }
 
+    /// How long the district keeps crisis data.
+    pub fn retention(&self) -> Result<crate::requests::retention::Retention> {
+        self.read(|store, _| crate::requests::retention::get(store))
+    }
+
+    pub fn retention_set(
+        &self,
+        rule: crate::requests::retention::Retention,
+    ) -> Result<crate::requests::retention::Retention> {
+        self.write(|ctx| crate::requests::retention::set(ctx, &rule))
+    }
+
+    /// Requests by month, category, priority, outcome and area, the purged ones included.
+    pub fn requests_report(&self) -> Result<Vec<crate::requests::retention::TallyLine>> {
+        let now = self.clock.now();
+        self.read(|store, _| crate::requests::retention::report(store, now))
+    }
+
     /// Grids and communities, for transfers and the queue's filter.
     pub fn areas(&self) -> Result<Vec<AreaOption>> {
         self.read(|store, _| {

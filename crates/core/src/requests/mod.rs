@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod queue;
 pub mod read;
 pub mod refdata;
+pub mod retention;
 pub mod triage;
 
 #[cfg(test)]

@@ -140,15 +140,8 @@ impl Env {
                 .query_row([key], |r| r.get(0))
                 .optional()?)
         };
-        let mode = match setting("sla_mode")?.as_deref() {
-            Some("lockdown") => Mode::Lockdown,
-            _ => Mode::Normal,
-        };
-        let tz: chrono_tz::Tz =
-            setting("time_zone")?.and_then(|t| t.parse().ok()).unwrap_or(chrono_tz::Asia::Shanghai);
-        let hours: BusinessHours = setting("business_hours")?
-            .and_then(|h| serde_json::from_str(&h).ok())
-            .unwrap_or_default();
+        let (mode, tz, hours) =
+            (setting("sla_mode")?, setting("time_zone")?, setting("business_hours")?);
         let mut days = Vec::new();
         let mut stmt =
             conn.prepare_cached("SELECT date, kind, name, provisional FROM calendar_days")?;
@@ -163,22 +156,47 @@ impl Env {
             };
             days.push(CalendarDay { date, kind, name: r.get(2)?, provisional: r.get(3)? });
         }
-        let calendar = Calendar::new(tz, hours, &days)
+        let mut policies = Vec::new();
+        let mut stmt =
+            conn.prepare_cached("SELECT category, priority, mode, policy FROM sla_policies")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            policies.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
+        }
+        Env::from_parts(mode.as_deref(), tz.as_deref(), hours.as_deref(), &days, &policies)
+    }
+
+    /// The same from the district's settings, calendar days and policy rows as text (the
+    /// server builds it from its rows to judge requests it purges, so both sides agree).
+    /// `policies` are (category, priority, mode, policy JSON); those of other modes are skipped.
+    pub fn from_parts(
+        mode: Option<&str>,
+        tz: Option<&str>,
+        hours: Option<&str>,
+        days: &[CalendarDay],
+        policies: &[(String, String, String, String)],
+    ) -> Result<Env> {
+        let mode = match mode {
+            Some("lockdown") => Mode::Lockdown,
+            _ => Mode::Normal,
+        };
+        let tz: chrono_tz::Tz =
+            tz.and_then(|t| t.parse().ok()).unwrap_or(chrono_tz::Asia::Shanghai);
+        let hours: BusinessHours =
+            hours.and_then(|h| serde_json::from_str(h).ok()).unwrap_or_default();
+        let calendar = Calendar::new(tz, hours, days)
             .map_err(|e| CoreError::Invalid(format!("the district's calendar: {e}")))?;
         let mut overrides = HashMap::new();
-        let mut stmt = conn.prepare_cached(
-            "SELECT category, priority, policy FROM sla_policies WHERE mode = ?1",
-        )?;
-        let mode_str = mode_str(mode);
-        let mut rows = stmt.query([mode_str])?;
-        while let Some(r) = rows.next()? {
-            let (Ok(p), Ok(policy)) = (
-                r.get::<_, String>(1)?.parse::<Priority>(),
-                serde_json::from_str::<Policy>(&r.get::<_, String>(2)?),
-            ) else {
+        for (category, priority, m, policy) in policies {
+            if m != mode_str(mode) {
+                continue;
+            }
+            let (Ok(p), Ok(policy)) =
+                (priority.parse::<Priority>(), serde_json::from_str::<Policy>(policy))
+            else {
                 continue;
             };
-            overrides.insert((r.get(0)?, p), policy);
+            overrides.insert((category.clone(), p), policy);
         }
         Ok(Env { calendar, mode, overrides })
     }

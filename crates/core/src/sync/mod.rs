@@ -9,12 +9,15 @@ pub mod memhub;
 pub mod merge;
 mod outbox;
 mod pull;
+pub mod purge;
 mod rules;
 pub mod sim;
 #[cfg(test)]
 pub(crate) mod tests;
 #[cfg(test)]
 mod tests_backup;
+#[cfg(test)]
+mod tests_retention;
 #[cfg(test)]
 mod tests_volunteers;
 #[cfg(test)]

@@ -108,6 +108,20 @@ pub(crate) fn apply(
     if reference && !who.role.edits_reference_data() {
         return no(Refusal::ReferenceData { role: who.role.as_str().into() });
     }
+    // Nothing more is recorded on a request the district's retention removed: an edit queued
+    // offline would bring back what the purge took away.
+    for row in &op.rows {
+        let request = match row.entity.as_str() {
+            entity::REQUEST => Some(row.id.as_str()),
+            entity::REQUEST_EVENT | entity::ASSIGNMENT => row.str("request_id"),
+            _ => None,
+        };
+        if let Some(id) = request {
+            if purged(tx, id)? {
+                return no(Refusal::RequestPurged);
+            }
+        }
+    }
     for row in &op.rows {
         match row.entity.as_str() {
             entity::AREA => area(tx, &mut c, row)?,
@@ -136,6 +150,12 @@ pub(crate) fn apply(
         }
     }
     Ok(Done { echo: c.echo, overwritten: Value::Array(c.overwritten) })
+}
+
+/// Whether the server holds only a purge's tombstone of the request (no other tombstone of a
+/// request is ever stored: a refused creation leaves nothing).
+fn purged(tx: &mut dyn HubTx, id: &str) -> R<bool> {
+    Ok(tx.get(entity::REQUEST, id)?.is_some_and(|s| s.row.deleted && s.row.fields.is_empty()))
 }
 
 fn within(c: &Ctx<'_>, scope: &str) -> bool {
@@ -265,8 +285,13 @@ fn lww_put(
     let key = key.or_else(|| merged.str("id_number")).map(str::to_owned);
     tx.put(&merged, &scope, key.as_deref())?;
     for o in lost {
-        // When a row last changed is bookkeeping, not an official's value (see `request`).
-        if o.field == "updated_at" {
+        // When a row last changed is bookkeeping, not an official's value (see `request`);
+        // a health tag the district's retention removed is not an official's edit either,
+        // and a conflict row would keep what the purge took away.
+        if o.field == "updated_at"
+            || o.won_stamp.site() == super::purge::PURGE_SITE
+            || o.lost_stamp.site() == super::purge::PURGE_SITE
+        {
             continue;
         }
         if o.incoming_lost || version > c.seen_version {
@@ -404,6 +429,9 @@ fn request(tx: &mut dyn HubTx, c: &mut Ctx<'_>, row: &Row) -> R<()> {
                 .map_err(|e| Apply::Rejected(e.into()))?;
             let into = change["into"].as_str().unwrap_or_default().to_owned();
             match tx.get(entity::REQUEST, &into)? {
+                Some(k) if k.row.deleted && k.row.fields.is_empty() => {
+                    return no(Refusal::RequestPurged);
+                }
                 Some(k) if k.row.str("status") == Some("duplicate") => {
                     return no(Refusal::MergeIntoKept);
                 }

@@ -54,6 +54,10 @@ pub mod entity {
     /// second volunteer sent to it from another laptop is refused while the first is active
     /// (devices skip it).
     pub const REQUEST_VOLUNTEER: &str = "request_volunteer";
+    /// The server's: how many requests the district's retention purged, per month, category,
+    /// priority, outcome and area, and how many of them kept their deadlines (reference data
+    /// every device pulls; no device writes it).
+    pub const REQUEST_TALLY: &str = "request_tally";
 
     pub const REFERENCE: [&str; 8] = [
         CATEGORY,

@@ -258,6 +258,11 @@ pub trait Storage: Send + Sync {
         district: &str,
         f: &mut dyn FnMut(&mut dyn HubRead) -> Result<(), HubError>,
     ) -> Result<(), HubError>;
+    /// Deletes the retention purge's tombstones of `district` (requests, events and conflicts
+    /// kept as a row without fields) and moves its horizon past the last of them, in one
+    /// transaction holding the district's row: a device whose cursor is older then pulls the
+    /// district again. Returns how many went and the horizon.
+    fn forget_tombstones(&self, district: &str) -> Result<(u64, i64), HubError>;
     /// A district's op log in order, for audits and tests.
     fn op_log(&self, district: &str) -> Result<Vec<LogEntry>, StorageError>;
     /// A district's op log entries of these kinds received in `[from_ms, to_ms)`, in order.

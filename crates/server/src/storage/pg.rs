@@ -279,6 +279,36 @@ impl Storage for PgStorage {
         done
     }
 
+    fn forget_tombstones(&self, district: &str) -> Result<(u64, i64), HubError> {
+        self.in_tx("BEGIN", |conn| {
+            const PURGED: &str = "district = $1 AND entity IN ('request', 'request_event', 'conflict')
+                 AND (body::jsonb)->'deleted' = 'true'::jsonb AND (body::jsonb)->'fields' = '{}'::jsonb";
+            // Held like a push holds it, so no push commits a version meanwhile.
+            let Some(row) = conn
+                .client
+                .query_opt("SELECT horizon FROM districts WHERE name = $1 FOR UPDATE", &[&district])
+                .map_err(hub_err)?
+            else {
+                return Ok((0, 0));
+            };
+            let before: i64 = row.get(0);
+            let last: Option<i64> = conn
+                .client
+                .query_one(&format!("SELECT max(version) FROM rows WHERE {PURGED}"), &[&district])
+                .map_err(hub_err)?
+                .get(0);
+            let gone = conn
+                .client
+                .execute(&format!("DELETE FROM rows WHERE {PURGED}"), &[&district])
+                .map_err(hub_err)?;
+            let horizon = before.max(last.unwrap_or(0));
+            conn.client
+                .execute("UPDATE districts SET horizon = $2 WHERE name = $1", &[&district, &horizon])
+                .map_err(hub_err)?;
+            Ok((gone, horizon))
+        })
+    }
+
     fn read_tx(
         &self,
         district: &str,

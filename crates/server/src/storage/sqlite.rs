@@ -253,6 +253,38 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn forget_tombstones(&self, district: &str) -> Result<(u64, i64), HubError> {
+        self.in_tx("BEGIN IMMEDIATE", |conn| {
+            const PURGED: &str =
+                "district = ?1 AND entity IN ('request', 'request_event', 'conflict')
+                 AND json_extract(body, '$.deleted') = 1 AND json_extract(body, '$.fields') = '{}'";
+            let last: Option<i64> = conn
+                .query_row(
+                    &format!("SELECT max(version) FROM rows WHERE {PURGED}"),
+                    [district],
+                    |r| r.get(0),
+                )
+                .map_err(hub_err)?;
+            let gone = conn
+                .execute(&format!("DELETE FROM rows WHERE {PURGED}"), [district])
+                .map_err(hub_err)?;
+            if let Some(last) = last {
+                conn.execute(
+                    "UPDATE districts SET horizon = max(horizon, ?2) WHERE name = ?1",
+                    params![district, last],
+                )
+                .map_err(hub_err)?;
+            }
+            let horizon: Option<i64> = conn
+                .query_row("SELECT horizon FROM districts WHERE name = ?1", [district], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(hub_err)?;
+            Ok((gone as u64, horizon.unwrap_or(0)))
+        })
+    }
+
     fn read_tx(
         &self,
         district: &str,

@@ -4,6 +4,7 @@
 mod audit;
 mod harness;
 mod push_tx;
+mod retention;
 mod security;
 mod sync;
 mod tls;

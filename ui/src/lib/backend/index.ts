@@ -19,6 +19,8 @@ import type {
   QueuePage,
   Refusal,
   RequestDetail,
+  Retention,
+  TallyLine,
   Step,
   TriagePreview,
   BackupSummary,
@@ -148,6 +150,10 @@ export const api = {
   checkinsGenerate: () => call<CheckinReport>('checkins_generate'),
   districtMode: () => call<Mode>('district_mode'),
   districtModeSet: (mode: Mode) => call<number>('district_mode_set', { mode }),
+  retention: () => call<Retention>('retention'),
+  retentionSet: (rule: Retention) => call<Retention>('retention_set', { rule }),
+  /** Requests by month, category, priority, outcome and area, purged ones included. */
+  requestsReport: () => call<TallyLine[]>('requests_report'),
   syncStatus: () => call<SyncStatus>('sync_status'),
   syncLogin: (serverUrl: string, username: string, password: string) =>
     call<SyncStatus>('sync_login', { server_url: serverUrl, username, password }),

@@ -68,7 +68,8 @@ pub(crate) fn write(conn: &Connection, row: &Row, touched: &mut Touched) -> Resu
     let gone = row.deleted && row.fields.is_empty();
     if let Some(t) = super::tables::table(&row.entity) {
         super::tables::write(conn, t, row)?;
-        if !t.stamped {
+        // Counts of purged requests move no deadline; other reference data may.
+        if !t.stamped && t.entity != entity::REQUEST_TALLY {
             touched.reference = true;
         }
         return Ok(());
@@ -96,17 +97,7 @@ pub(crate) fn write(conn: &Connection, row: &Row, touched: &mut Touched) -> Resu
         }
         entity::RESIDENT if gone => purge_resident(conn, &row.id)?,
         entity::RESIDENT => write_resident(conn, row, touched)?,
-        entity::REQUEST if gone => {
-            let rid: Option<i64> = conn
-                .prepare_cached("SELECT rid FROM requests WHERE id = ?1")?
-                .query_row([&row.id], |r| r.get(0))
-                .optional()?;
-            if let Some(rid) = rid {
-                conn.execute("DELETE FROM requests_fts WHERE rowid = ?1", [rid])?;
-                conn.execute("DELETE FROM request_events WHERE request_id = ?1", [&row.id])?;
-                conn.execute("DELETE FROM requests WHERE rid = ?1", [rid])?;
-            }
-        }
+        entity::REQUEST if gone => purge_request(conn, &row.id)?,
         entity::REQUEST => {
             write_request(conn, row, touched)?;
             touched.requests.insert(row.id.clone());
@@ -139,6 +130,10 @@ pub(crate) fn write(conn: &Connection, row: &Row, touched: &mut Touched) -> Resu
             }
         }
         entity::ALIAS => apply_alias(conn, row, touched)?,
+        // A conflict the district's retention removed (it named a purged request or tag).
+        entity::CONFLICT if gone => {
+            conn.prepare_cached("DELETE FROM sync_conflicts WHERE id = ?1")?.execute([&row.id])?;
+        }
         entity::CONFLICT => write_conflict(conn, row)?,
         e if entity::REFERENCE.contains(&e) => {
             write_reference(conn, row)?;
@@ -172,6 +167,25 @@ fn write_area(conn: &Connection, row: &Row) -> Result<()> {
             .execute(params![row.id, parent, level, name, row.created.0, row.created.1])?;
         }
     }
+    Ok(())
+}
+
+/// A request the server no longer has (a refused creation, or the district's retention):
+/// it goes with everything this store keeps of it, its events, search row, clocks, files
+/// and the conflicts that quote it.
+fn purge_request(conn: &Connection, id: &str) -> Result<()> {
+    let rid: Option<i64> = conn
+        .prepare_cached("SELECT rid FROM requests WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    if let Some(rid) = rid {
+        conn.execute("DELETE FROM requests_fts WHERE rowid = ?1", [rid])?;
+        conn.execute("DELETE FROM requests WHERE rid = ?1", [rid])?;
+    }
+    conn.execute("DELETE FROM request_events WHERE request_id = ?1", [id])?;
+    conn.execute("DELETE FROM field_clocks WHERE entity = 'request' AND entity_id = ?1", [id])?;
+    conn.execute("DELETE FROM request_attachments WHERE request_id = ?1", [id])?;
+    conn.execute("DELETE FROM sync_conflicts WHERE entity = 'request' AND entity_id = ?1", [id])?;
     Ok(())
 }
 
@@ -478,7 +492,12 @@ fn write_reference(conn: &Connection, row: &Row) -> Result<()> {
                 )?;
             }
         }
-        entity::DISTRICT_SETTING if !gone => {
+        // A setting the server refused (a role that may not set it) comes back as a
+        // tombstone: the device goes back to the default rather than show a rule not in force.
+        entity::DISTRICT_SETTING if gone => {
+            conn.execute("DELETE FROM district_settings WHERE key = ?1", [&row.id])?;
+        }
+        entity::DISTRICT_SETTING => {
             conn.execute(
                 "INSERT INTO district_settings (key, value) VALUES (?1, ?2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -35,7 +35,7 @@ pub(crate) struct Table {
 
 use Col::*;
 
-pub(crate) const TABLES: [Table; 6] = [
+pub(crate) const TABLES: [Table; 7] = [
     Table {
         entity: entity::VOLUNTEER,
         table: "volunteers",
@@ -134,6 +134,24 @@ pub(crate) const TABLES: [Table; 6] = [
         table: "shops",
         key: "id",
         cols: &[("name", Text), ("address", Text), ("active", Bool)],
+        area: false,
+        stamped: false,
+        soft_delete: false,
+        append_only: false,
+    },
+    Table {
+        entity: entity::REQUEST_TALLY,
+        table: "request_tallies",
+        key: "id",
+        cols: &[
+            ("month", Text),
+            ("category", Text),
+            ("priority", Text),
+            ("outcome", Text),
+            ("area", Text),
+            ("requests", Int),
+            ("on_time", Int),
+        ],
         area: false,
         stamped: false,
         soft_delete: false,
