@@ -318,6 +318,11 @@ fn print_access(report: &AccessReport) {
                     if e.list.as_deref() == Some("doors") { "door-to-door" } else { "call" },
                     e.count.unwrap_or(0)
                 ),
+                AccessAction::Backup => format!(
+                    "backed up the whole store ({} residents) to {}",
+                    e.count.unwrap_or(0),
+                    e.file.as_deref().unwrap_or("a file")
+                ),
                 AccessAction::ExportRejected => format!(
                     "wrote {} rejected roster rows to {}",
                     e.count.unwrap_or(0),

@@ -24,8 +24,8 @@ use crate::error::{CoreError, Result};
 use crate::store::Store;
 
 /// The op kinds the report lists.
-pub const KINDS: [&str; 4] =
-    ["residents.reveal", "export.residents", "export.print", "export.rejected"];
+pub const KINDS: [&str; 5] =
+    ["residents.reveal", "export.residents", "export.print", "export.rejected", "store.backup"];
 
 /// Whether a role may read the report: anyone who answers for an area's officials (a grid
 /// lead and above). A grid official reads no one's access but their own, in their audit log.
@@ -60,6 +60,8 @@ pub enum AccessAction {
     Print,
     /// The rows an import rejected written back to a spreadsheet.
     ExportRejected,
+    /// The whole store written to an encrypted backup file (to move to a new laptop).
+    Backup,
 }
 
 /// One reveal, export or print.
@@ -238,6 +240,7 @@ fn action_of(kind: &str) -> Option<AccessAction> {
         "export.residents" => AccessAction::Export,
         "export.print" => AccessAction::Print,
         "export.rejected" => AccessAction::ExportRejected,
+        "store.backup" => AccessAction::Backup,
         _ => return None,
     })
 }

@@ -94,6 +94,12 @@ fn the_access_report_lists_reveals_and_exports_per_place_within_the_readers_area
             json!({"file": "old.csv", "residents": 1,
                    "filter": {"community": "建设社区", "grid": "3网格", "tag": null}}),
         ),
+        // The whole store to a backup file: the district's level.
+        audit(
+            &mut d,
+            "store.backup",
+            json!({"file": "moving.jybackup", "residents": 2, "bytes": 4096}),
+        ),
         // Not an access: never listed.
         d.op("resident.create", vec![resident_in("r9", "王五", &t.grid3, d.stamp())]),
     ];
@@ -107,7 +113,7 @@ fn the_access_report_lists_reveals_and_exports_per_place_within_the_readers_area
     assert_eq!(
         places,
         [
-            ("", true, 0, 1),
+            ("", true, 0, 2),
             ("东栅街道/建设社区", true, 0, 1),
             ("东栅街道/建设社区/3网格", true, 1, 0),
             ("东栅街道/建设社区/5网格", true, 1, 0),
@@ -123,6 +129,8 @@ fn the_access_report_lists_reveals_and_exports_per_place_within_the_readers_area
     );
     assert_eq!(seen.device, "site-a 号机", "the computer as its official named it");
     assert_eq!(r.places[1].entries[0].file.as_deref(), Some("建设社区.xlsx"));
+    let district: Vec<AccessAction> = r.places[0].entries.iter().map(|e| e.action).collect();
+    assert!(district.contains(&AccessAction::Backup) && district.contains(&AccessAction::Print));
 
     let all = AccessRequest { from_ms: 0, to_ms: now + 60_000 };
     let whole = ts.server.access_report_of(DISTRICT, None, &all).unwrap();

@@ -981,4 +981,5 @@ export const en: Record<MessageKey, string> = {
   'backup.err.backup_damaged': 'The backup is damaged and cannot be restored whole; nothing was changed.',
   'backup.err.weak_passphrase': 'The passphrase is too weak: use at least 10 characters, with at least 5 different ones.',
   'backup.err.restore_refused': 'This computer’s store has work of its own; a restore would replace it.',
+  'access.backup': "backed up the whole store ({n} residents) to {file}",
 };

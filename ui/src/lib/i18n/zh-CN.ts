@@ -980,6 +980,7 @@ export const zhCN = {
   'backup.err.backup_damaged': '备份已损坏，无法完整恢复；什么都没有改动。',
   'backup.err.weak_passphrase': '口令太弱：至少 10 个字符，其中至少 5 个不同的字符。',
   'backup.err.restore_refused': '本机数据库已有自己的工作，恢复会把它替换掉。',
+  'access.backup': "把整个数据库（{n} 位居民）备份到 {file}",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

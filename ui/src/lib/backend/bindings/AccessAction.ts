@@ -3,4 +3,4 @@
 /**
  * What an entry records.
  */
-export type AccessAction = "reveal" | "export" | "print" | "export_rejected";
+export type AccessAction = "reveal" | "export" | "print" | "export_rejected" | "backup";
