@@ -351,3 +351,58 @@ fn two_windows_edit_one_request_offline_and_both_show_the_conflict() {
     }
     eprintln!("the sync story took {:.1} s", started.elapsed().as_secs_f64());
 }
+
+/// Revocation in the real window (issue 7): the district revokes a laptop; at its next sync the
+/// window's store is wiped, the page starts again on a fresh, empty store and says why, and the
+/// server lists the laptop as told to wipe.
+#[test]
+#[ignore = "opens the real window: `cargo xtask test` runs it under Xvfb"]
+fn a_revoked_laptop_wipes_its_store_and_the_window_says_why() {
+    let root = data_dir();
+    let server_dir = root.path().join("server");
+    std::fs::create_dir_all(&server_dir).expect("server folder");
+    let data = server_dir.to_string_lossy().into_owned();
+    let add = format!(
+        "server user add wang --role grid_lead --district {DISTRICT} --display-name 王芳 \
+         --password {PASSWORD} --data {data}"
+    );
+    cli(&add.split_whitespace().collect::<Vec<_>>(), None);
+    let server = Server::start(&server_dir, driver::free_port());
+    let laptop = root.path().join("laptop");
+    let app = open_and_log_in(&laptop, &server.url(), "wang");
+    until(&app, "the laptop", "its first sync is done", true, |app| state(app) == "online");
+
+    let listed = cli(&["server", "device", "list", "--data", &data], None);
+    let device = listed.split('\t').next().expect("the laptop's device").trim().to_owned();
+    cli(&["server", "device", "revoke", &device, "--data", &data], None);
+
+    until(&app, "the laptop", "the window says this computer was revoked", true, |app| {
+        text_of(app, &App::id("toast")).contains("已注销这台电脑")
+    });
+    // The key went with the store: where no keychain keeps keys (these machines), the window
+    // asks for a passphrase for the fresh store, then opens it empty.
+    let screen = app.wait(&App::id("unlock-screen"));
+    assert_eq!(app.attr(&screen, "data-first").as_deref(), Some("true"), "a new passphrase");
+    let new = "a new passphrase after the wipe";
+    app.type_into(&app.wait(&App::id("unlock-secret")), new);
+    app.type_into(&app.wait(&App::id("unlock-again")), new);
+    app.click_id("unlock-submit");
+    // A fresh store: nothing of the district, not logged in, the note of the wipe in the folder.
+    app.wait(&App::id("welcome-dialog"));
+    assert!(
+        !text_of(&app, &App::id("status-store")).contains(DISTRICT),
+        "the district's store is gone"
+    );
+    // The page behind the passphrase screen asked again once the store was open.
+    app.wait_until(&App::id("dash-imports"), |t| t.contains("还没有导入"));
+    let toasts = app.all(&App::id("toast")).iter().map(|t| app.text(t)).collect::<Vec<_>>();
+    assert!(
+        toasts.iter().all(|t| !t.contains("passphrase")),
+        "the passphrase screen said it; no error notices besides: {toasts:#?}"
+    );
+    let note = std::fs::read_to_string(laptop.join("wiped.json")).expect("the wipe's note");
+    assert!(note.contains("revoked"), "{note}");
+    let listed = cli(&["server", "device", "list", "--data", &data], None);
+    assert!(listed.contains("told to wipe"), "the server notes it: {listed}");
+    screenshot(&app, "revoked-wiped.png");
+}

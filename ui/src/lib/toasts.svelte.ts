@@ -21,8 +21,9 @@ export function notify(text: string, kind: Toast['kind'] = 'ok'): void {
 /** Shows a failed command's message. */
 export function fail(e: unknown): void {
   const err = toApiError(e);
-  // While the app is locked every command says so; the lock screen already does.
-  if (err.code === 'locked') return;
+  // While the app or its store is locked every command says so; the lock screen, or the
+  // passphrase screen, already does.
+  if (err.code === 'locked' || err.code === 'store_locked' || err.code === 'store_needs_passphrase') return;
   notify(t('common.error', { message: err.message }), 'error');
 }
 

@@ -217,11 +217,16 @@ impl Desk {
     }
 
     fn current(&self) -> Result<Arc<Open>> {
-        self.open
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or_else(|| CoreError::Invalid("no store is open".into()))
+        let open = self.open.read().unwrap_or_else(|e| e.into_inner()).clone();
+        match open {
+            Some(open) => Ok(open),
+            // Closed because its key is not here (no passphrase given yet, or a revocation
+            // wipe forgot it): said as such, so the window asks for the passphrase.
+            None => Err(match self.key() {
+                Err(locked @ CoreError::StoreLocked { .. }) => locked,
+                _ => CoreError::Invalid("no store is open".into()),
+            }),
+        }
     }
 
     /// Runs a read on a pooled reader (WAL lets it run beside a long import). An in-memory

@@ -294,4 +294,28 @@ mod tests {
         assert!(matches!(e, CoreError::Sync(crate::sync::client::NetError::Forbidden(_))), "{e}");
         assert!(desk.access_report(&server, now, now).is_err(), "an empty period is refused");
     }
+
+    #[test]
+    fn after_a_wipe_where_no_keychain_keeps_the_key_a_new_passphrase_is_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::fixed());
+        let mut server = MemServer::new("本区", clock.now().timestamp_millis());
+        server.add_user("alice", Role::DistrictSupervisor, None);
+        let keychain = Arc::new(MemoryKeychain::none());
+        let desk = Desk::with_keychain(dir.path().to_path_buf(), clock.clone(), keychain);
+        desk.unlock("the passphrase of this laptop").unwrap();
+        desk.sync_login(&server, "mem://", "alice", "alice", "laptop").unwrap();
+        desk.sync_now(&server, &mut |_| {}).unwrap();
+        server.revoke_user("alice");
+        let e = desk.sync_now(&server, &mut |_| {}).unwrap_err();
+        assert!(matches!(e, CoreError::Wiped), "{e}");
+        // What the window asks for next: a passphrase for a new store, not a bare error.
+        let e = desk.info().unwrap_err();
+        assert!(matches!(e, CoreError::StoreLocked { first: true }), "{e}");
+        assert_eq!(e.code(), "store_needs_passphrase");
+        desk.unlock("a new passphrase after the wipe").unwrap();
+        let info = desk.info().unwrap();
+        assert_eq!(info.residents, 0);
+        assert!(!desk.sync_status().unwrap().logged_in);
+    }
 }
