@@ -5,11 +5,11 @@ import type { SyncStatus } from './backend';
 const base: SyncStatus = {
   logged_in: true, online: true, server_url: 'https://x', user_name: 'a', display_name: 'A', role: 'grid_official',
   scope_path: '', district: '南湖区', revoked: false, waiting: 0, conflicts: 0, last_sync_at: null,
-  last_attempt_at: null, last_error: null, cursor: 0, head: 0,
+  last_attempt_at: null, last_error: null, last_error_code: null, cursor: 0, head: 0,
 };
 
 describe('connection', () => {
-  it('says demo, logged out, revoked, online and offline', () => {
+  it('says demo, logged out, revoked, online, offline and untrusted', () => {
     expect(connection(base, true)).toBe('demo');
     expect(connection(null, false)).toBe('logged-out');
     expect(connection({ ...base, logged_in: false, online: false }, false)).toBe('logged-out');
@@ -17,6 +17,9 @@ describe('connection', () => {
     const tried = { ...base, last_attempt_at: '2026-03-01T08:00:20+00:00' };
     expect(connection(tried, false)).toBe('online');
     expect(connection({ ...tried, online: false }, false)).toBe('offline');
+    // A server whose certificate is not trusted is not offline: waiting will not bring it back.
+    expect(connection({ ...tried, online: false, last_error_code: 'offline' }, false)).toBe('offline');
+    expect(connection({ ...tried, online: false, last_error_code: 'untrusted' }, false)).toBe('untrusted');
     // Just logged in: the login reached the server, no sync has been tried yet.
     expect(connection({ ...base, online: false }, false)).toBe('online');
   });

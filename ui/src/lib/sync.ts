@@ -11,7 +11,7 @@ export function count(v: bigint | number | null | undefined): number {
 /** The dot and word in the status bar. The demo district never syncs; a revoked device and a
  * store nobody logged in to say so; otherwise the last attempt decides (no attempt yet reads as
  * offline: nothing has reached the server). */
-export type Connection = 'demo' | 'logged-out' | 'revoked' | 'online' | 'offline';
+export type Connection = 'demo' | 'logged-out' | 'revoked' | 'online' | 'offline' | 'untrusted';
 
 export function connection(s: SyncStatus | null, isDemo: boolean): Connection {
   if (isDemo) return 'demo';
@@ -20,7 +20,9 @@ export function connection(s: SyncStatus | null, isDemo: boolean): Connection {
   if (!s.logged_in) return 'logged-out';
   // Right after a login nothing has been attempted yet, but the login itself reached the server.
   if (!s.last_attempt_at) return 'online';
-  return s.online ? 'online' : 'offline';
+  if (s.online) return 'online';
+  // The server answered, but with a certificate this computer does not trust: waiting will not help.
+  return s.last_error_code === 'untrusted' ? 'untrusted' : 'offline';
 }
 
 export type Ago = { unit: 'now' } | { unit: 'm' | 'h' | 'd'; n: number };

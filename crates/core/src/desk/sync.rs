@@ -318,4 +318,26 @@ mod tests {
         assert_eq!(info.residents, 0);
         assert!(!desk.sync_status().unwrap().logged_in);
     }
+
+    #[test]
+    fn a_failed_sync_keeps_its_kind_for_the_status_bar() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::fixed());
+        let mut server = MemServer::new("本区", clock.now().timestamp_millis());
+        server.add_user("alice", Role::DistrictSupervisor, None);
+        let keychain = Arc::new(MemoryKeychain::default());
+        let desk = Desk::with_keychain(dir.path().to_path_buf(), clock.clone(), keychain);
+        desk.open_last().unwrap();
+        desk.sync_login(&server, "mem://", "alice", "alice", "laptop").unwrap();
+        server.online.set(false);
+        desk.sync_now(&server, &mut |_| {}).unwrap_err();
+        let status = desk.sync_status().unwrap();
+        assert!(!status.online);
+        assert_eq!(status.last_error_code.as_deref(), Some("offline"));
+        server.online.set(true);
+        desk.sync_now(&server, &mut |_| {}).unwrap();
+        let status = desk.sync_status().unwrap();
+        assert!(status.online);
+        assert_eq!((status.last_error, status.last_error_code), (None, None));
+    }
 }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_refusal_codes.sql"),
     include_str!("migrations/0008_app_lock.sql"),
     include_str!("migrations/0009_retention.sql"),
+    include_str!("migrations/0010_sync_error_code.sql"),
 ];
 
 /// The schema version this program writes. A store with a larger version is refused.

@@ -166,7 +166,7 @@ pub fn login(
     store.conn().execute(
         "UPDATE sync_state SET server_url = ?1, user_id = ?2, user_name = ?3, display_name = ?4, role = ?5,
              scope_path = ?6, scope_area = ?7, device_id = ?8, device_token = ?9, device_secret = ?10,
-             access_token = ?11, access_expires_ms = ?12, revoked = 0, last_error = NULL,
+             access_token = ?11, access_expires_ms = ?12, revoked = 0, last_error = NULL, last_error_code = NULL,
              cursor = CASE WHEN ?13 THEN cursor ELSE 0 END
          WHERE singleton = 1",
         params![
@@ -242,14 +242,16 @@ pub fn sync(
     let now = clock.now().to_rfc3339();
     match &outcome {
         Ok(_) => store.conn().execute(
-            "UPDATE sync_state SET last_sync_at = ?1, last_attempt_at = ?1, last_error = NULL WHERE singleton = 1",
+            "UPDATE sync_state SET last_sync_at = ?1, last_attempt_at = ?1, last_error = NULL, last_error_code = NULL
+             WHERE singleton = 1",
             [&now],
         )?,
         Err(e) => {
             let revoked = matches!(e, CoreError::Sync(NetError::Revoked));
             store.conn().execute(
-                "UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2, revoked = revoked OR ?3 WHERE singleton = 1",
-                params![now, e.to_string(), revoked],
+                "UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2, last_error_code = ?4,
+                     revoked = revoked OR ?3 WHERE singleton = 1",
+                params![now, e.to_string(), revoked, e.code()],
             )?
         }
     };

@@ -35,6 +35,8 @@ pub struct SyncStatus {
     pub last_sync_at: Option<String>,
     pub last_attempt_at: Option<String>,
     pub last_error: Option<String>,
+    /// The last failure's kind (`offline`, `untrusted`, `server`, …), when the last attempt failed.
+    pub last_error_code: Option<String>,
     /// Where this device is in the district's stream, and the stream's end when last seen.
     #[ts(type = "number")]
     pub cursor: i64,
@@ -53,7 +55,7 @@ pub fn status(store: &Store) -> Result<SyncStatus> {
     )? as u64;
     Ok(conn.query_row(
         "SELECT device_token IS NOT NULL, server_url, user_name, display_name, role, scope_path, revoked,
-                last_sync_at, last_attempt_at, last_error, cursor, head
+                last_sync_at, last_attempt_at, last_error, cursor, head, last_error_code
          FROM sync_state WHERE singleton = 1",
         [],
         |r| {
@@ -75,6 +77,7 @@ pub fn status(store: &Store) -> Result<SyncStatus> {
                 last_sync_at: r.get(7)?,
                 last_attempt_at: attempted,
                 last_error: error,
+                last_error_code: r.get(12)?,
                 cursor: r.get(10)?,
                 head: r.get(11)?,
             })

@@ -982,4 +982,6 @@ export const en: Record<MessageKey, string> = {
   'backup.err.weak_passphrase': 'The passphrase is too weak: use at least 10 characters, with at least 5 different ones.',
   'backup.err.restore_refused': 'This computer’s store has work of its own; a restore would replace it.',
   'access.backup': "backed up the whole store ({n} residents) to {file}",
+  'sync.state.untrusted': "Certificate not trusted",
+  'sync.stateHint.untrusted': "This computer does not trust the server's certificate; work stays here. Ask the district for its CA certificate file, name it in JIAYUAN_CA_CERT and restart.",
 };

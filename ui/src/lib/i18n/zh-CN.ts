@@ -981,6 +981,8 @@ export const zhCN = {
   'backup.err.weak_passphrase': '口令太弱：至少 10 个字符，其中至少 5 个不同的字符。',
   'backup.err.restore_refused': '本机数据库已有自己的工作，恢复会把它替换掉。',
   'access.backup': "把整个数据库（{n} 位居民）备份到 {file}",
+  'sync.state.untrusted': "证书不受信任",
+  'sync.stateHint.untrusted': "服务器的证书不受这台电脑信任，工作保存在本机。请向区里索取证书（CA）文件，并用 JIAYUAN_CA_CERT 指定后重启。",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -22,6 +22,10 @@ waiting: number,
  */
 conflicts: number, last_sync_at: string | null, last_attempt_at: string | null, last_error: string | null, 
 /**
+ * The last failure's kind (`offline`, `untrusted`, `server`, …), when the last attempt failed.
+ */
+last_error_code: string | null, 
+/**
  * Where this device is in the district's stream, and the stream's end when last seen.
  */
 cursor: number, head: number, };
