@@ -1128,13 +1128,8 @@ fn a_push_whose_pull_fails_leaves_the_devices_own_steps_in_place() {
 fn a_revoked_laptop_wipes_its_store_at_its_next_sync_and_the_server_notes_it() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
-    let server_dir = dir.join("server");
-    std::fs::create_dir_all(&server_dir).expect("server dir");
-
-    add_alice(&server_dir);
-    let mut server = Server::new(server_dir.clone());
-    server.start();
-    let url = format!("http://127.0.0.1:{}", server.port);
+    let (server_dir, server) = alices_server(dir);
+    let url = server.url();
     let db = dir.join("laptop").join("jiayuan.db");
     cli(&db, &["sync", "login", "--server", &url, "--user", "alice"]);
     add_request(&db, "缺口罩", "张三", "13800138000");
@@ -1171,12 +1166,8 @@ fn a_revoked_laptop_wipes_its_store_at_its_next_sync_and_the_server_notes_it() {
 fn an_export_on_a_laptop_reaches_the_servers_access_report() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
-    let server_dir = dir.join("server");
-    std::fs::create_dir_all(&server_dir).expect("server dir");
-    add_alice(&server_dir);
-    let mut server = Server::new(server_dir.clone());
-    server.start();
-    let url = format!("http://127.0.0.1:{}", server.port);
+    let (server_dir, server) = alices_server(dir);
+    let url = server.url();
     let db = dir.join("laptop").join("jiayuan.db");
     cli(&db, &["sync", "login", "--server", &url, "--user", "alice"]);
     add_request(&db, "缺口罩", "张三", "13800138000");
@@ -1217,11 +1208,7 @@ fn an_export_on_a_laptop_reaches_the_servers_access_report() {
 fn a_backup_restored_on_a_new_laptop_converges_with_nothing_lost_or_doubled() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
-    let server_dir = dir.join("server");
-    std::fs::create_dir_all(&server_dir).expect("server dir");
-    add_alice(&server_dir);
-    let mut server = Server::new(server_dir.clone());
-    server.start();
+    let (server_dir, server) = alices_server(dir);
     let old = dir.join("old-laptop").join("jiayuan.db");
     let new = dir.join("new-laptop").join("jiayuan.db");
     cli(&old, &["sync", "login", "--server", &server.url(), "--user", "alice"]);
@@ -1286,6 +1273,16 @@ fn a_backup_restored_on_a_new_laptop_converges_with_nothing_lost_or_doubled() {
         0,
         "nothing refused"
     );
+}
+
+/// A server running in `dir/server`, with alice, the district supervisor, on it.
+fn alices_server(dir: &Path) -> (PathBuf, Server) {
+    let server_dir = dir.join("server");
+    std::fs::create_dir_all(&server_dir).expect("server dir");
+    add_alice(&server_dir);
+    let mut server = Server::new(server_dir.clone());
+    server.start();
+    (server_dir, server)
 }
 
 /// `jiayuan server --data DIR ARGS`, which must succeed; its output.

@@ -10,7 +10,6 @@ use serde_json::json;
 use crate::context::Ctx;
 use crate::error::{CoreError, Result};
 use crate::residents::{self, Filter, Resident};
-use crate::write::AuditEntry;
 
 /// The exported columns: the same headers the importer recognises, so an export re-imports.
 pub const COLUMNS: [&str; 14] = [
@@ -159,17 +158,7 @@ pub fn export_residents(ctx: &mut Ctx<'_>, path: &Path, filter: &Filter) -> Resu
 
 /// Every export, on disk or on paper, is one audited and synced operation.
 fn audit_export(ctx: &mut Ctx<'_>, action: &str, record: serde_json::Value) -> Result<()> {
-    ctx.write(|w| {
-        let op = w.emit(action, &record)?;
-        w.audit(AuditEntry {
-            action: action.into(),
-            entity: "export".into(),
-            after: Some(record),
-            op_id: Some(op.op_id),
-            ..AuditEntry::default()
-        })?;
-        Ok(())
-    })
+    ctx.write(|w| w.record(action, record))
 }
 
 /// Records that a list of residents was printed (phones in full on a call list): printing

@@ -208,6 +208,21 @@ impl Write<'_> {
         Ok(op)
     }
 
+    /// An operation that records something rather than changing rows (a reveal, an export, a
+    /// setting set beside it): the op carries `payload`, and so does its audit entry, named
+    /// after the op's kind, its entity the kind's first part (`export` of `export.print`).
+    pub(crate) fn record(&mut self, kind: &str, payload: serde_json::Value) -> Result<()> {
+        let op = self.emit(kind, &payload)?;
+        self.audit(AuditEntry {
+            action: kind.into(),
+            entity: kind.split('.').next().unwrap_or(kind).into(),
+            after: Some(payload),
+            op_id: Some(op.op_id),
+            ..AuditEntry::default()
+        })?;
+        Ok(())
+    }
+
     /// Appends an audit entry, chained to the previous one by SHA-256.
     pub(crate) fn audit(&mut self, entry: AuditEntry) -> Result<String> {
         let id = uuid::Uuid::now_v7().to_string();

@@ -76,12 +76,7 @@ impl Desk {
                 )
                 .optional()?
                 .unwrap_or_default();
-            let idle: Option<String> = store
-                .conn()
-                .query_row("SELECT value FROM district_settings WHERE key = ?1", [IDLE_KEY], |r| {
-                    r.get(0)
-                })
-                .optional()?;
+            let idle = crate::requests::refdata::setting(store.conn(), IDLE_KEY)?;
             Ok((hash, user, idle.and_then(|v| v.parse().ok()).unwrap_or(IDLE_MINUTES_DEFAULT)))
         })?;
         let by = if hash.is_some() {
@@ -144,21 +139,8 @@ impl Desk {
         }
         self.write(|ctx| {
             ctx.write(|w| {
-                w.tx().execute(
-                    "INSERT INTO district_settings (key, value) VALUES (?1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (IDLE_KEY, minutes.to_string()),
-                )?;
-                let payload = serde_json::json!({ "keys": [IDLE_KEY] });
-                let op = w.emit("district.set", &payload)?;
-                w.audit(crate::write::AuditEntry {
-                    action: "district.set".into(),
-                    entity: "district".into(),
-                    after: Some(payload),
-                    op_id: Some(op.op_id),
-                    ..Default::default()
-                })?;
-                Ok(())
+                crate::requests::refdata::put_setting(w.tx(), IDLE_KEY, &minutes.to_string())?;
+                w.record("district.set", serde_json::json!({ "keys": [IDLE_KEY] }))
             })
         })?;
         self.lock_state()

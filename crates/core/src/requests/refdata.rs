@@ -29,6 +29,24 @@ pub struct Category {
     pub active: bool,
 }
 
+/// A district setting as stored (they sync as `district_setting` rows), if it is set.
+pub(crate) fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM district_settings WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+/// Sets a district setting; the caller's op names the key, so the setting syncs.
+pub(crate) fn put_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO district_settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute((key, value))?;
+    Ok(())
+}
+
 pub(crate) fn priority_of(level: Level) -> Priority {
     match level {
         Level::Urgent => Priority::Urgent,
@@ -134,12 +152,7 @@ impl Env {
     }
 
     pub(crate) fn load(conn: &Connection) -> Result<Env> {
-        let setting = |key: &str| -> Result<Option<String>> {
-            Ok(conn
-                .prepare_cached("SELECT value FROM district_settings WHERE key = ?1")?
-                .query_row([key], |r| r.get(0))
-                .optional()?)
-        };
+        let setting = |key: &str| setting(conn, key);
         let (mode, tz, hours) =
             (setting("sla_mode")?, setting("time_zone")?, setting("business_hours")?);
         let mut days = Vec::new();
@@ -227,11 +240,7 @@ pub fn set_mode(ctx: &mut Ctx<'_>, mode: Mode) -> Result<usize> {
                 r.get(0)
             })
             .optional()?;
-        w.tx().execute(
-            "INSERT INTO district_settings (key, value) VALUES ('sla_mode', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [mode_str(mode)],
-        )?;
+        put_setting(w.tx(), "sla_mode", mode_str(mode))?;
         let env = Env::load(w.tx())?;
         let n = super::derive::recompute_open(w.tx(), &env, w.at())?;
         let op = w.emit("district.set_mode", &serde_json::json!({ "mode": mode_str(mode) }))?;

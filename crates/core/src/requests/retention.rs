@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -86,12 +86,10 @@ pub fn get(store: &crate::Store) -> Result<Retention> {
 }
 
 pub(crate) fn get_in(conn: &Connection) -> Result<Retention> {
-    let mut stmt = conn.prepare_cached("SELECT value FROM district_settings WHERE key = ?1")?;
-    let mut read = |k: &str| stmt.query_row([k], |r| r.get::<_, String>(0)).optional();
     let vals: Vec<Option<String>> = [REQUEST_DAYS, HEALTH_DAYS, HEALTH_TAGS]
         .iter()
-        .map(|k| read(k))
-        .collect::<rusqlite::Result<_>>()?;
+        .map(|k| super::refdata::setting(conn, k))
+        .collect::<Result<_>>()?;
     Ok(Retention::from_settings(|k| match k {
         REQUEST_DAYS => vals[0].clone(),
         HEALTH_DAYS => vals[1].clone(),
@@ -115,11 +113,7 @@ pub fn set(ctx: &mut Ctx<'_>, rule: &Retention) -> Result<Retention> {
     ctx.write(|w| {
         let before = get_in(w.tx())?;
         for (k, v) in rule.values() {
-            w.tx().execute(
-                "INSERT INTO district_settings (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (k, v),
-            )?;
+            super::refdata::put_setting(w.tx(), k, &v)?;
         }
         let keys = serde_json::json!({ "keys": [REQUEST_DAYS, HEALTH_DAYS, HEALTH_TAGS] });
         let op = w.emit("district.set", &keys)?;

@@ -28,7 +28,6 @@ use super::{Counts, Store, StoreKey, APPLICATION_ID, LATEST_VERSION};
 use crate::clock::Clock;
 use crate::context::{Actor, Ctx};
 use crate::error::{CoreError, Result};
-use crate::write::AuditEntry;
 
 /// The first bytes of every backup file.
 const MAGIC: &[u8; 8] = b"JYBACKUP";
@@ -188,17 +187,7 @@ pub fn backup(ctx: &mut Ctx<'_>, file: &Path, passphrase: &str) -> Result<Backup
         "ops_waiting": counts.ops_waiting,
         "schema": counts.schema_version,
     });
-    ctx.write(|w| {
-        let op = w.emit("store.backup", &record)?;
-        w.audit(AuditEntry {
-            action: "store.backup".into(),
-            entity: "store".into(),
-            after: Some(record.clone()),
-            op_id: Some(op.op_id),
-            ..AuditEntry::default()
-        })?;
-        Ok(())
-    })?;
+    ctx.write(|w| w.record("store.backup", record))?;
     tracing::info!(
         bytes,
         residents = counts.residents,
@@ -503,17 +492,7 @@ fn adopt(path: &Path, key: &StoreKey, file: &Path, clock: &dyn Clock) -> Result<
         "ops_waiting": counts.ops_waiting,
     });
     let actor = Actor::local_profile(&store);
-    Ctx::new(&mut store, clock, &actor).write(|w| {
-        let op = w.emit("store.restore", &record)?;
-        w.audit(AuditEntry {
-            action: "store.restore".into(),
-            entity: "store".into(),
-            after: Some(record.clone()),
-            op_id: Some(op.op_id),
-            ..AuditEntry::default()
-        })?;
-        Ok(())
-    })?;
+    Ctx::new(&mut store, clock, &actor).write(|w| w.record("store.restore", record))?;
     let counts = store.counts()?;
     // Everything into the main file, so the renamed file is the whole store by itself.
     store.conn().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;

@@ -10,7 +10,6 @@ use serde_json::json;
 
 use crate::context::Ctx;
 use crate::error::{CoreError, Result};
-use crate::write::AuditEntry;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Skill {
@@ -211,32 +210,13 @@ pub fn settings(store: &crate::Store) -> Result<VolunteerSettings> {
 
 pub(crate) fn settings_in(conn: &Connection) -> Result<VolunteerSettings> {
     let get = |key: &str, default: u32| -> Result<u32> {
-        let v: Option<String> = conn
-            .prepare_cached("SELECT value FROM district_settings WHERE key = ?1")?
-            .query_row([key], |r| r.get(0))
-            .optional()?;
+        let v = crate::requests::refdata::setting(conn, key)?;
         Ok(v.and_then(|v| v.parse().ok()).unwrap_or(default))
     };
     Ok(VolunteerSettings {
         points_daily_cap: get("points_daily_cap", DEFAULT_SETTINGS.points_daily_cap)?,
         stale_minutes: get("stale_minutes", DEFAULT_SETTINGS.stale_minutes)?,
     })
-}
-
-fn audit_set(
-    w: &mut crate::write::Write<'_>,
-    kind: &str,
-    payload: serde_json::Value,
-) -> Result<()> {
-    let op = w.emit(kind, &payload)?;
-    w.audit(AuditEntry {
-        action: kind.into(),
-        entity: kind.split('.').next().unwrap_or(kind).into(),
-        after: Some(payload),
-        op_id: Some(op.op_id),
-        ..AuditEntry::default()
-    })?;
-    Ok(())
 }
 
 /// Adds or edits a skill (the district's to set).
@@ -253,7 +233,7 @@ pub fn set_skill(ctx: &mut Ctx<'_>, skill: Skill) -> Result<()> {
                  label_en = excluded.label_en, active = excluded.active",
             (&key, skill.label_zh.trim(), skill.label_en.trim(), skill.active),
         )?;
-        audit_set(w, "skill.set", json!({ "key": key }))
+        w.record("skill.set", json!({ "key": key }))
     })
 }
 
@@ -275,7 +255,7 @@ pub fn set_category_service(ctx: &mut Ctx<'_>, mut s: CategoryService) -> Result
                  points = excluded.points, task_minutes = excluded.task_minutes",
             (&s.category, serde_json::to_string(&s.skills)?, s.points, s.task_minutes),
         )?;
-        audit_set(w, "category_service.set", json!({ "category": s.category }))
+        w.record("category_service.set", json!({ "category": s.category }))
     })
 }
 
@@ -295,7 +275,7 @@ pub fn set_shop(ctx: &mut Ctx<'_>, shop: Shop) -> Result<Shop> {
                  active = excluded.active",
             (&out.id, &out.name, &out.address, out.active),
         )?;
-        audit_set(w, "shop.set", json!({ "id": id }))
+        w.record("shop.set", json!({ "id": id }))
     })?;
     Ok(out)
 }
@@ -313,13 +293,9 @@ pub fn set_settings(ctx: &mut Ctx<'_>, s: VolunteerSettings) -> Result<()> {
     ctx.write(|w| {
         for (k, v) in [("points_daily_cap", s.points_daily_cap), ("stale_minutes", s.stale_minutes)]
         {
-            w.tx().execute(
-                "INSERT INTO district_settings (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (k, v.to_string()),
-            )?;
+            crate::requests::refdata::put_setting(w.tx(), k, &v.to_string())?;
         }
-        audit_set(w, "district.set", json!({ "keys": ["points_daily_cap", "stale_minutes"] }))
+        w.record("district.set", json!({ "keys": ["points_daily_cap", "stale_minutes"] }))
     })
 }
 

@@ -277,6 +277,35 @@ impl Drop for TestServer {
     }
 }
 
+/// A laptop: its own store and clock, logged in over HTTP with the real sync client. Test
+/// modules add the steps they need in `impl Laptop` blocks of their own.
+pub struct Laptop {
+    pub store: jiayuan_core::Store,
+    pub clock: Arc<ManualClock>,
+    pub net: HttpClient,
+}
+
+impl Laptop {
+    pub fn new(ts: &TestServer, user: &str, password: &str) -> Laptop {
+        let mut store = jiayuan_core::Store::open_in_memory().unwrap();
+        let net = ts.client();
+        jiayuan_core::sync::client::login(&mut store, &net, &ts.url, user, password, user).unwrap();
+        let now = jiayuan_core::Clock::now(&*ts.clock);
+        Laptop { store, clock: Arc::new(ManualClock::at(now)), net }
+    }
+
+    pub fn ctx<T>(&mut self, f: impl FnOnce(&mut jiayuan_core::Ctx<'_>) -> T) -> T {
+        let actor = jiayuan_core::Actor::current(&self.store);
+        let mut ctx = jiayuan_core::Ctx::new(&mut self.store, &*self.clock, &actor);
+        f(&mut ctx)
+    }
+
+    pub fn sync(&mut self) -> jiayuan_core::sync::client::SyncReport {
+        jiayuan_core::sync::client::sync(&mut self.store, &*self.clock, &self.net, &mut |_| {})
+            .unwrap()
+    }
+}
+
 /// A signed-in device: its client, what login gave it, its site and its next sequence number.
 pub struct Device {
     pub client: HttpClient,

@@ -5,18 +5,15 @@
 //! add up; a dry run changes nothing; the op log records the purge and stays whole.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use jiayuan_core::requests::retention::{self, Retention, TallyLine};
 use jiayuan_core::requests::{self, NewRequest, Satisfaction, Step};
 use jiayuan_core::residents::{self, ResidentDraft};
-use jiayuan_core::sync::client;
 use jiayuan_core::sync::wire::{entity, Role, Row};
-use jiayuan_core::{Actor, Clock, Ctx, ManualClock, Store};
-use jiayuan_net::HttpClient;
+use jiayuan_core::Clock;
 use jiayuan_server::NewUser;
 
-use crate::harness::{on_both, Backend, TestServer, DISTRICT};
+use crate::harness::{on_both, Backend, Laptop, TestServer, DISTRICT};
 
 on_both!(
     retention_purges_on_the_server_and_on_devices_alike,
@@ -26,30 +23,7 @@ on_both!(
 
 const DAY_MS: i64 = 86_400_000;
 
-struct Laptop {
-    store: Store,
-    clock: Arc<ManualClock>,
-    net: HttpClient,
-}
-
 impl Laptop {
-    fn new(ts: &TestServer, user: &str, password: &str) -> Laptop {
-        let mut store = Store::open_in_memory().unwrap();
-        let net = ts.client();
-        client::login(&mut store, &net, &ts.url, user, password, user).unwrap();
-        Laptop { store, clock: Arc::new(ManualClock::at(ts.clock.now())), net }
-    }
-
-    fn ctx<T>(&mut self, f: impl FnOnce(&mut Ctx<'_>) -> T) -> T {
-        let actor = Actor::current(&self.store);
-        let mut ctx = Ctx::new(&mut self.store, &*self.clock, &actor);
-        f(&mut ctx)
-    }
-
-    fn sync(&mut self) -> client::SyncReport {
-        client::sync(&mut self.store, &*self.clock, &self.net, &mut |_| {}).unwrap()
-    }
-
     fn request(&mut self, resident: Option<&str>, steps: &[Step]) -> String {
         let id = self
             .ctx(|c| {

@@ -3,21 +3,17 @@
 //! PostgreSQL. The server decides from its own count (`volunteer_state`, read through each
 //! storage's transaction, on PostgreSQL past a prefetch that does not know these rows).
 
-use std::sync::Arc;
-
 use jiayuan_core::requests::{self, NewRequest, Status, Step};
-use jiayuan_core::sync::client;
 use jiayuan_core::volunteers::assignment::{self, AssignInput, AssignmentStatus, Move};
 use jiayuan_core::volunteers::points;
 use jiayuan_core::volunteers::refdata::{self, Shop, VolunteerSettings};
 use jiayuan_core::volunteers::{self, VolunteerDraft};
-use jiayuan_core::{Actor, Clock, Ctx, ManualClock, Store};
-use jiayuan_net::HttpClient;
+use jiayuan_core::Clock;
 use jiayuan_server::NewUser;
 
 use jiayuan_core::sync::wire::Role;
 
-use crate::harness::{on_both, Backend, TestServer, DISTRICT};
+use crate::harness::{on_both, Backend, Laptop, TestServer, DISTRICT};
 
 on_both!(
     one_volunteer_booked_on_two_laptops_offline_is_refused_on_the_second_with_its_reason,
@@ -25,31 +21,7 @@ on_both!(
     the_daily_cap_clamps_then_drops_what_two_laptops_confirmed,
 );
 
-/// A laptop: its own store and clock, logged in over HTTP.
-struct Laptop {
-    store: Store,
-    clock: Arc<ManualClock>,
-    net: HttpClient,
-}
-
 impl Laptop {
-    fn new(ts: &TestServer, user: &str, password: &str) -> Laptop {
-        let mut store = Store::open_in_memory().unwrap();
-        let net = ts.client();
-        client::login(&mut store, &net, &ts.url, user, password, user).unwrap();
-        Laptop { store, clock: Arc::new(ManualClock::at(ts.clock.now())), net }
-    }
-
-    fn ctx<T>(&mut self, f: impl FnOnce(&mut Ctx<'_>) -> T) -> T {
-        let actor = Actor::current(&self.store);
-        let mut ctx = Ctx::new(&mut self.store, &*self.clock, &actor);
-        f(&mut ctx)
-    }
-
-    fn sync(&mut self) -> client::SyncReport {
-        client::sync(&mut self.store, &*self.clock, &self.net, &mut |_| {}).unwrap()
-    }
-
     /// What the server refused: the op's kind, the English reason and the code beside it.
     fn refusals(&self) -> Vec<(String, String, Option<jiayuan_core::Refusal>)> {
         let c = jiayuan_core::sync::view::conflicts(&self.store).unwrap();
